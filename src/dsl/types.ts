@@ -58,6 +58,11 @@ export interface Step<Id extends string = string, O = unknown, P = AnyParams> {
   describe?(ctx: StepContext<P>): string | Promise<string>;
   /** Known fixes must be verified (or applied) before this step, even if it is read-only. */
   readonly requiresKnownFixes?: boolean;
+  /**
+   * What --dry-run does with this step. Read-only steps run by default; a post-check that only
+   * makes sense after real mutations says 'describe'.
+   */
+  readonly dryRun?: 'run' | 'describe';
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeError, isRunbookError, RunbookError } from '../errors.js';
+import type { Runbook } from './types.js';
+import { validateRunbook } from './validate.js';
+
+export interface LoadedRunbook {
+  runbook: Runbook;
+  file: string;
+  /** sha256 of the file: a resume refuses to continue under a changed runbook. */
+  sourceHash: string;
+}
+
+const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+
+/** Runbook files in the given directories (user dirs first), by file name without extension. */
+export function listRunbookFiles(dirs: readonly string[]): { name: string; file: string }[] {
+  const seen = new Set<string>();
+  const out: { name: string; file: string }[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
+    for (const f of readdirSync(dir).sort()) {
+      const ext = extname(f);
+      if (!EXTENSIONS.includes(ext) || f.endsWith('.d.ts') || f.startsWith('_')) continue;
+      const name = basename(f, ext);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, file: join(dir, f) });
+    }
+  }
+  return out;
+}
+
+/** `eks-1.20` → runbooks/eks-1.20.ts (user dirs first); a path is taken as a path. */
+export function resolveRunbookFile(nameOrPath: string, dirs: readonly string[]): string {
+  if (EXTENSIONS.includes(extname(nameOrPath)) && (nameOrPath.includes('/') || existsSync(nameOrPath))) {
+    const file = isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
+    if (!existsSync(file)) throw notFound(nameOrPath, dirs);
+    return file;
+  }
+  const hit = listRunbookFiles(dirs).find((r) => r.name === nameOrPath);
+  if (!hit) throw notFound(nameOrPath, dirs);
+  return hit.file;
+}
+
+function notFound(name: string, dirs: readonly string[]): RunbookError {
+  const known = listRunbookFiles(dirs).map((r) => r.name);
+  return new RunbookError('RUNBOOK_NOT_FOUND', `No runbook named '${name}' in ${dirs.join(', ')}.`, {
+    hint: known.length ? `Known runbooks: ${known.join(', ')}. Use --runbooks <dir> for your own.` : 'Point --runbooks at the directory holding your runbook files.',
+  });
+}
+
+/** Load a TypeScript runbook at run time (tsx; no build step for authors) and validate it. */
+export async function loadRunbook(file: string): Promise<LoadedRunbook> {
+  const source = readFileSync(file);
+  const sourceHash = createHash('sha256').update(source).digest('hex');
+  let mod: { default?: unknown };
+  try {
+    const { tsImport } = await import('tsx/esm/api');
+    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+  } catch (e) {
+    if (isRunbookError(e)) throw e;
+    throw new RunbookError('RUNBOOK_INVALID', `${file}: the runbook file does not load: ${describeError(e)}`, {
+      hint: 'Fix the file (a syntax error or a failing import); nothing was executed.',
+      cause: e,
+    });
+  }
+  const runbook = validateRunbook(mod.default ?? (mod as { default?: { default?: unknown } }).default?.default, file);
+  return { runbook, file, sourceHash };
+}

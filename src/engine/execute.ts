@@ -1,0 +1,568 @@
+import type { AnyStep, FixCheck, Runbook, StepContext } from '../dsl/types.js';
+import { describeError, isAbortError, isRunbookError, RunbookError } from '../errors.js';
+import { isoUtc } from '../ports/clock.js';
+import type { Prompter } from '../ports/prompter.js';
+import type { RunStatus, StepState } from '../store/checkpoint.js';
+import type { Run } from '../store/run-store.js';
+import { buildStepContext } from './context.js';
+import { GuardSupervisor } from './guards.js';
+import type { PlannedItem } from './plan.js';
+import type { StepUi, UiTask } from './render.js';
+import { runWithListr } from './render.js';
+import { rollbackCompleted } from './rollback.js';
+import type { EngineDeps, EngineSettings } from './types.js';
+
+export type StepResult = 'executed' | 'described' | 'skipped' | 'done before' | 'failed' | 'rolled back' | 'rollback failed' | 'not reached';
+
+export interface SummaryRow {
+  id: string;
+  title: string;
+  mutates: boolean;
+  result: StepResult;
+  durationMs?: number;
+  note?: string;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  /** Why the run did not complete (undefined when it did). */
+  error?: RunbookError;
+  rows: SummaryRow[];
+}
+
+/** Thrown out of a step task to stop the listr run with a decision already made. */
+class Stop extends Error {
+  constructor(
+    readonly kind: 'rollback' | 'abort' | 'interrupted' | 'refused' | 'fix-missing' | 'in-flight',
+    readonly error: RunbookError,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * Runs planned items in order: approvals, retries, checkpoints, guards, dry-run descriptions,
+ * known fixes; then the rollback saga if the operator (or --on-failure) asks for it.
+ * Every transition goes to the run store first; the screen only hears about it after.
+ */
+export class Executor {
+  private readonly abort = new AbortController();
+  private readonly guards: GuardSupervisor;
+  private readonly results = new Map<string, Pick<SummaryRow, 'result' | 'durationMs' | 'note'>>();
+  private readonly titles = new Map<string, string>();
+  private currentPrompter: Prompter | undefined;
+  private interrupted = false;
+
+  constructor(
+    private readonly run: Run,
+    private readonly runbook: Runbook,
+    private readonly params: Record<string, unknown>,
+    private readonly settings: EngineSettings,
+    private readonly deps: EngineDeps,
+  ) {
+    this.guards = new GuardSupervisor(
+      runbook.guards ?? [],
+      run,
+      deps,
+      settings,
+      params,
+      this.abort.signal,
+      () => this.deps.prompter ?? (settings.interactive ? this.currentPrompter : undefined),
+    );
+  }
+
+  /** Ctrl-C: abort the in-flight call; the step stays "running" in the checkpoint for a resume to re-probe. */
+  interrupt(reason = 'interrupted by the operator (SIGINT)'): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    this.abort.abort(new RunbookError('INTERRUPTED', reason));
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  async execute(planned: readonly PlannedItem[]): Promise<RunOutcome> {
+    const tasks: UiTask[] = planned.map((item, index) => ({
+      title: this.titleOf(item),
+      ...(item.groups[0] ? { heading: item.groups[0] } : {}),
+      run: (ui) => this.runItem(item, planned[index + 1] ?? null, ui),
+    }));
+    let stop: Stop | null = null;
+    try {
+      await runWithListr(tasks, this.settings.renderer);
+    } catch (e) {
+      stop = e instanceof Stop ? e : this.interrupted ? new Stop('interrupted', interruptedError()) : new Stop('abort', toRunbookError(e));
+    } finally {
+      await this.guards.stopExcept(null);
+    }
+    const outcome = await this.finish(stop);
+    return { ...outcome, rows: this.rows(planned) };
+  }
+
+  private async finish(stop: Stop | null): Promise<Omit<RunOutcome, 'rows'>> {
+    if (!stop) {
+      this.setRunStatus('completed');
+      return { status: 'completed' };
+    }
+    switch (stop.kind) {
+      case 'interrupted':
+        this.setRunStatus('interrupted');
+        return { status: 'interrupted', error: stop.error };
+      case 'rollback': {
+        const rb = await rollbackCompleted({
+          run: this.run,
+          runbook: this.runbook,
+          settings: this.settings,
+          makeContext: (step, signal) => this.context(step, 1, signal, () => undefined),
+          signal: this.abort.signal,
+          reason: stop.error.message,
+          now: () => this.deps.clock.now(),
+        });
+        for (const [id, r] of rb.results) this.results.set(id, { result: r });
+        const status: RunStatus = rb.complete ? 'rolled-back' : 'rollback-incomplete';
+        this.setRunStatus(status);
+        const error = rb.complete
+          ? new RunbookError('ROLLED_BACK', `${stop.error.message}\nCompleted steps were rolled back.`, { ...(stop.error.hint ? { hint: stop.error.hint } : {}), cause: stop.error })
+          : new RunbookError('ROLLBACK_INCOMPLETE', `${stop.error.message}\nRollback stopped: ${rb.stoppedBecause ?? 'see the timeline'}`, {
+              hint: rb.manual ?? 'Finish the rollback by hand; the timeline lists what was undone and what was not.',
+              cause: stop.error,
+            });
+        return { status, error };
+      }
+      case 'refused':
+        this.setRunStatus('aborted');
+        return { status: 'aborted', error: stop.error };
+      default:
+        this.setRunStatus(stop.kind === 'abort' && stop.error.code === 'ABORTED' ? 'aborted' : 'failed');
+        return { status: this.run.checkpoint.status, error: stop.error };
+    }
+  }
+
+  private setRunStatus(status: RunStatus): void {
+    this.run.update((cp) => {
+      cp.status = status;
+    });
+  }
+
+  // ——— one item ———
+
+  private async runItem(item: PlannedItem, next: PlannedItem | null, ui: StepUi): Promise<void> {
+    this.currentPrompter = ui.prompter;
+    const prompter = this.deps.prompter ?? ui.prompter;
+    const state = this.run.step(item.id);
+    if (item.action === 'done') {
+      this.results.set(item.id, { result: 'done before', note: `${state.status} in an earlier attempt` });
+      ui.title(`${this.titleOf(item)} (${state.status} earlier)`);
+      return;
+    }
+    // A new step does not start while an incident is open.
+    await this.guards.whenClear();
+    this.throwIfInterrupted();
+
+    if (item.kind === 'fix-apply' && !(await this.fixApplyWanted(item, ui, prompter))) return;
+
+    if (item.action === 'reprobe' && (await this.reprobe(item, state, ui))) return;
+
+    if (this.settings.dryRun && (item.step.mutates || item.step.dryRun === 'describe')) {
+      await this.describe(item);
+      return;
+    }
+    if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter))) return;
+
+    this.guards.startFor(item);
+    try {
+      await this.attempts(item, ui, prompter);
+    } finally {
+      // Keep guards running into the next step if it is covered too; wait out an open incident.
+      await this.guards.whenClear();
+      await this.guards.stopExcept(next);
+    }
+    if (item.kind === 'fix-check') this.afterFixCheck(item, next);
+  }
+
+  private async attempts(item: PlannedItem, ui: StepUi, prompter: Prompter): Promise<void> {
+    const maxAttempts = item.step.retry?.attempts ?? 1;
+    for (let tries = 1; ; tries++) {
+      const state = this.run.step(item.id);
+      const attempt = state.attempts + 1;
+      const started = this.deps.clock.now();
+      this.run.update(() => {
+        state.status = 'running';
+        state.attempts = attempt;
+        state.startedAt = isoUtc(started);
+        delete state.error;
+      });
+      this.run.record({
+        type: 'step.started',
+        stepId: item.id,
+        message: `Started: ${this.titleOf(item)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+        data: { title: this.titleOf(item), mutates: item.step.mutates, attempt, groups: item.groups },
+      });
+      try {
+        const output = await this.invoke(item, attempt, ui);
+        this.complete(item, output, started);
+        return;
+      } catch (e) {
+        this.throwIfInterrupted(e);
+        const err = toRunbookError(e);
+        const durationMs = this.deps.clock.now() - started;
+        if (tries < maxAttempts) {
+          this.run.record({
+            type: 'step.retrying',
+            stepId: item.id,
+            message: `Retrying ${this.titleOf(item)} after: ${describeError(e)}`,
+            data: { attempt, error: describeError(e), durationMs },
+          });
+          await this.deps.clock.sleep((item.step.retry?.delayMs ?? 1000) * 2 ** (tries - 1) * this.settings.pollScale, this.abort.signal).catch(() => undefined);
+          this.throwIfInterrupted();
+          if (await this.reprobe(item, state, ui)) return;
+          continue;
+        }
+        this.run.update(() => {
+          state.status = 'failed';
+          state.endedAt = isoUtc(this.deps.clock.now());
+          state.error = describeError(e);
+        });
+        this.run.record({
+          type: 'step.failed',
+          stepId: item.id,
+          message: `Failed: ${this.titleOf(item)}: ${describeError(e)}`,
+          data: { title: this.titleOf(item), mutates: item.step.mutates, attempt, durationMs, error: describeError(e), ...(err.hint ? { hint: err.hint } : {}) },
+        });
+        this.results.set(item.id, { result: 'failed', durationMs, note: describeError(e) });
+        const decision = await this.onFailure(item, err, prompter);
+        if (decision === 'retry') continue;
+        const stepErr = new RunbookError('STEP_FAILED', `Step '${item.id}' (${this.titleOf(item)}) failed: ${err.message}`, {
+          hint: err.hint ?? (decision === 'abort' ? `Fix the cause, then \`runbook resume ${this.run.id}\`.` : undefined),
+          cause: e,
+          details: { stepId: item.id, code: err.code },
+        });
+        throw new Stop(decision, stepErr);
+      }
+    }
+  }
+
+  /** Runs the step with its timeout; the output must survive JSON (it goes to run.json). */
+  private async invoke(item: PlannedItem, attempt: number, ui: StepUi): Promise<unknown> {
+    const timeout = item.step.timeoutMs;
+    const signals = [this.abort.signal, ...(timeout ? [AbortSignal.timeout(timeout)] : [])];
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : this.abort.signal;
+    const ctx = this.context(item.step, attempt, signal, (text) => ui.status(text));
+    const work = Promise.resolve(item.step.run(ctx));
+    const output = timeout ? await raceTimeout(work, signal, timeout, item.id) : await work;
+    return output === undefined ? null : (JSON.parse(JSON.stringify(output)) as unknown);
+  }
+
+  private complete(item: PlannedItem, output: unknown, started: number, via?: string): void {
+    const state = this.run.step(item.id);
+    const durationMs = this.deps.clock.now() - started;
+    this.run.update((cp) => {
+      cp.completedCounter += 1;
+      state.status = 'completed';
+      state.output = output;
+      state.endedAt = isoUtc(this.deps.clock.now());
+      state.completedSeq = cp.completedCounter;
+    });
+    this.run.record({
+      type: 'step.completed',
+      stepId: item.id,
+      message: `Completed: ${this.titleOf(item)}${via ? ` (${via})` : ''}`,
+      data: { title: this.titleOf(item), mutates: item.step.mutates, attempt: state.attempts, durationMs, ...(via ? { via } : {}) },
+    });
+    this.results.set(item.id, { result: via ? 'done before' : 'executed', durationMs, ...(via ? { note: via } : {}) });
+  }
+
+  /** A step that was in flight or failed before: is it already done? Returns true if so. */
+  private async reprobe(item: PlannedItem, state: StepState, ui: StepUi): Promise<boolean> {
+    const step = item.step;
+    if (!step.check) {
+      if (state.status === 'running' && step.mutates && item.action === 'reprobe' && state.attempts > 0 && !this.settings.dryRun) {
+        return this.inFlightWithoutProbe(item);
+      }
+      return false;
+    }
+    const started = this.deps.clock.now();
+    ui.status('Checking whether this already happened…');
+    const probe = await step.check(this.context(step, state.attempts, this.abort.signal, (t) => ui.status(t)));
+    this.run.record({
+      type: 'step.probed',
+      stepId: item.id,
+      message: probe.done
+        ? `Already done: ${this.titleOf(item)}${probe.reason ? ` (${probe.reason})` : ''}`
+        : `Not done yet, will run: ${this.titleOf(item)}${probe.reason ? ` (${probe.reason})` : ''}`,
+      data: { done: probe.done, ...(probe.reason ? { reason: probe.reason } : {}) },
+    });
+    if (!probe.done) return false;
+    this.complete(item, JSON.parse(JSON.stringify(probe.output ?? null)) as unknown, started, 'found done by its check');
+    return true;
+  }
+
+  private inFlightWithoutProbe(item: PlannedItem): never {
+    throw new Stop(
+      'in-flight',
+      new RunbookError(
+        'IN_FLIGHT_UNKNOWN',
+        `Step '${item.id}' (${this.titleOf(item)}) was running when the last process stopped, and it has no check() to tell whether it finished.`,
+        { hint: `Look at the target by hand. If the step did finish, or running it again is safe, resume with \`runbook resume ${this.run.id} --rerun-in-flight\`.` },
+      ),
+    );
+  }
+
+  private async describe(item: PlannedItem): Promise<void> {
+    const ctx = this.context(item.step, 1, this.abort.signal, () => undefined);
+    let text: string;
+    try {
+      text = item.step.describe ? await item.step.describe(ctx) : approvalText(item.step, ctx) ?? this.titleOf(item);
+    } catch (e) {
+      text = `${this.titleOf(item)} (cannot say more without earlier steps' results: ${describeError(e)})`;
+    }
+    this.run.update(() => {
+      this.run.step(item.id).status = 'described';
+    });
+    this.run.record({
+      type: 'step.described',
+      stepId: item.id,
+      message: `Would: ${text}`,
+      data: { title: this.titleOf(item), mutates: item.step.mutates, description: text },
+    });
+    this.results.set(item.id, { result: 'described', note: text });
+  }
+
+  /** Approve / skip / abort before a mutating step. */
+  private async approve(item: PlannedItem, prompter: Prompter): Promise<boolean> {
+    const ctx = this.context(item.step, 1, this.abort.signal, () => undefined);
+    const text = approvalText(item.step, ctx) ?? this.titleOf(item);
+    this.run.record({ type: 'approval.requested', stepId: item.id, message: `Approval requested: ${text}`, data: { approval: text } });
+    if (this.settings.yes) {
+      this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved (--yes): ${this.titleOf(item)}`, data: { via: '--yes' } });
+      return true;
+    }
+    if (!this.settings.interactive && !this.deps.prompter) throw new Stop('refused', needsApproval(item.id));
+    const choices = [
+      { value: 'approve' as const, name: 'Approve and run it' },
+      ...(item.step.skippable ? [{ value: 'skip' as const, name: 'Skip this step' }] : []),
+      { value: 'abort' as const, name: 'Abort the run (the checkpoint is kept; resume later)' },
+    ];
+    const answer = await prompter.select(text, choices);
+    if (answer === 'approve') {
+      this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved: ${this.titleOf(item)}`, data: { via: 'prompt' } });
+      return true;
+    }
+    if (answer === 'skip') {
+      this.skip(item, 'skipped by the operator at the approval prompt', 'approval.skipped');
+      return false;
+    }
+    this.run.record({ type: 'approval.refused', stepId: item.id, message: `Refused: ${this.titleOf(item)}; the run stops here`, data: {} });
+    throw new Stop('refused', new RunbookError('ABORTED', `Aborted at the approval of '${item.id}' (${this.titleOf(item)}).`, { hint: `Resume later with \`runbook resume ${this.run.id}\`.` }));
+  }
+
+  private skip(item: PlannedItem, reason: string, type: 'step.skipped' | 'approval.skipped' = 'step.skipped'): void {
+    this.run.update(() => {
+      const s = this.run.step(item.id);
+      s.status = 'skipped';
+      s.endedAt = isoUtc(this.deps.clock.now());
+    });
+    this.run.record({ type, stepId: item.id, message: `Skipped: ${this.titleOf(item)} — ${reason}`, data: { reason } });
+    if (type !== 'step.skipped') this.run.record({ type: 'step.skipped', stepId: item.id, message: `Skipped: ${this.titleOf(item)}`, data: { reason } });
+    this.results.set(item.id, { result: 'skipped', note: reason });
+  }
+
+  private async onFailure(item: PlannedItem, err: RunbookError, prompter: Prompter): Promise<'retry' | 'rollback' | 'abort'> {
+    const interactive = this.settings.interactive || this.deps.prompter !== undefined;
+    if (!interactive || this.settings.onFailure !== 'ask') return this.settings.onFailure === 'rollback' ? 'rollback' : 'abort';
+    const answer = await prompter.select(`'${this.titleOf(item)}' failed: ${err.message.split('\n')[0] ?? ''}. What now?`, [
+      { value: 'retry', name: 'Retry the step' },
+      { value: 'rollback', name: 'Roll back the completed steps (in reverse order)' },
+      { value: 'abort', name: 'Abort and keep the checkpoint (resume later)' },
+    ]);
+    this.run.record({ type: 'note', stepId: item.id, message: `Operator chose to ${answer} after the failure of ${this.titleOf(item)}`, data: { decision: answer } });
+    return answer;
+  }
+
+  // ——— known fixes ———
+
+  private afterFixCheck(item: PlannedItem, next: PlannedItem | null): void {
+    const fix = item.fix;
+    const result = this.run.step(item.id).output as FixCheck | undefined;
+    if (!fix || !result) return;
+    if (result.ok) {
+      this.run.record({ type: 'fix.verified', stepId: item.id, message: `Fix in place: ${fix.title} — ${result.message}`, data: { fixId: fix.id } });
+      return;
+    }
+    this.run.record({
+      type: 'fix.missing',
+      stepId: item.id,
+      message: `Fix missing: ${fix.title} — ${result.message}`,
+      data: { fixId: fix.id, findings: result.findings, ...(fix.source ? { source: fix.source } : {}) },
+    });
+    const hasApply = next?.kind === 'fix-apply' && next.fix?.id === fix.id;
+    if (hasApply || this.settings.dryRun) return;
+    if (this.override(fix.id, item.id, fix.title)) return;
+    throw new Stop('fix-missing', fixMissingError(fix.id, fix.title, result, false));
+  }
+
+  /** Decide whether the apply item of a known fix runs; records why not. */
+  private async fixApplyWanted(item: PlannedItem, ui: StepUi, prompter: Prompter): Promise<boolean> {
+    const fix = item.fix;
+    if (!fix) return true;
+    const check = this.run.step(`fix.${fix.id}`).output as FixCheck | undefined;
+    if (check?.ok) {
+      this.skip(item, 'not needed: the fix is already in place');
+      return false;
+    }
+    if (this.override(fix.id, item.id, fix.title)) {
+      this.skip(item, 'deliberately overridden by the operator');
+      return false;
+    }
+    if (this.settings.dryRun) return true; // described below
+    const missing = check as FixCheck & { ok: false };
+    const ctx = this.context(item.step, 1, this.abort.signal, () => undefined);
+    const text = approvalText(item.step, ctx) ?? fix.title;
+    this.run.record({ type: 'approval.requested', stepId: item.id, message: `Approval requested: ${text}`, data: { approval: text, fixId: fix.id } });
+    if (this.settings.applyKnownFixes) {
+      this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved (--apply-known-fixes): ${fix.title}`, data: { via: '--apply-known-fixes' } });
+      return true;
+    }
+    if (this.settings.interactive || this.deps.prompter) {
+      ui.status(`${missing.findings.length} finding(s): ${missing.message}`);
+      const answer = await prompter.select(`${missing.message}\n${findingsTable(missing.findings)}\n${text}`, [
+        { value: 'apply', name: 'Apply the fix now (it becomes a step of this run, rolled back with it)' },
+        { value: 'override', name: 'Continue without it (recorded as a deliberate override)' },
+        { value: 'abort', name: 'Stop here (nothing has changed)' },
+      ]);
+      if (answer === 'apply') {
+        this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved: ${fix.title}`, data: { via: 'prompt' } });
+        return true;
+      }
+      if (answer === 'override') {
+        this.recordOverride(fix.id, item.id, fix.title, 'chosen at the prompt');
+        this.skip(item, 'deliberately overridden by the operator');
+        return false;
+      }
+      this.run.record({ type: 'approval.refused', stepId: item.id, message: `Refused: ${fix.title}`, data: {} });
+    }
+    throw new Stop('fix-missing', fixMissingError(fix.id, fix.title, missing, true));
+  }
+
+  private override(fixId: string, stepId: string, title: string): boolean {
+    const reason = this.settings.skipKnownFixes[fixId] ?? this.run.checkpoint.overrides[fixId];
+    if (reason === undefined) return false;
+    if (this.run.checkpoint.overrides[fixId] === undefined) this.recordOverride(fixId, stepId, title, reason);
+    return true;
+  }
+
+  private recordOverride(fixId: string, stepId: string, title: string, reason: string): void {
+    this.run.update((cp) => {
+      cp.overrides[fixId] = reason;
+    });
+    this.run.record({ type: 'fix.overridden', stepId, message: `Fix deliberately skipped: ${title} (reason: ${reason})`, data: { fixId, reason } });
+  }
+
+  // ——— helpers ———
+
+  private context(step: AnyStep, attempt: number, signal: AbortSignal, status: (t: string) => void): StepContext {
+    return buildStepContext({
+      run: this.run,
+      deps: this.deps,
+      settings: this.settings,
+      params: this.params,
+      owner: step,
+      stepId: step.id,
+      attempt,
+      signal,
+      whilePaused: () => this.guards.whenClear(),
+      status,
+    });
+  }
+
+  titleOf(item: { id: string; step: AnyStep }): string {
+    const cached = this.titles.get(item.id);
+    if (cached) return cached;
+    let title: string;
+    try {
+      title = typeof item.step.title === 'function' ? item.step.title(this.context(item.step, 1, this.abort.signal, () => undefined)) : item.step.title;
+    } catch {
+      title = item.id;
+    }
+    this.titles.set(item.id, title);
+    return title;
+  }
+
+  private throwIfInterrupted(cause?: unknown): void {
+    if (this.interrupted || (cause !== undefined && isAbortError(cause) && this.abort.signal.aborted)) {
+      throw new Stop('interrupted', interruptedError());
+    }
+  }
+
+  private rows(planned: readonly PlannedItem[]): SummaryRow[] {
+    return planned.map((item) => ({
+      id: item.id,
+      title: this.titleOf(item),
+      mutates: item.step.mutates,
+      ...(this.results.get(item.id) ?? { result: 'not reached' as const }),
+    }));
+  }
+}
+
+function approvalText(step: AnyStep, ctx: StepContext): string | undefined {
+  if (!step.approval) return undefined;
+  return typeof step.approval === 'function' ? step.approval(ctx) : step.approval;
+}
+
+function interruptedError(): RunbookError {
+  return new RunbookError('INTERRUPTED', 'Interrupted.', {});
+}
+
+export function needsApproval(stepId: string): RunbookError {
+  return new RunbookError('NEEDS_APPROVAL', `Step '${stepId}' changes the world and needs approval, but nobody can answer a prompt here (no TTY).`, {
+    hint: 'Run it on a terminal to approve each step, pass --yes to approve the planned steps, or rehearse with --dry-run.',
+  });
+}
+
+function fixMissingError(fixId: string, title: string, check: FixCheck & { ok: false }, canApply: boolean): RunbookError {
+  return new RunbookError('KNOWN_FIX_MISSING', `A fix from an earlier postmortem is missing: ${title}.\n${check.message}\n${findingsTable(check.findings)}`, {
+    hint:
+      (canApply ? 'Apply it as part of this run with --apply-known-fixes (or approve it on a terminal), ' : 'Apply it by hand, ') +
+      `or skip it deliberately with --skip-known-fix ${fixId}="<reason>" (recorded). Nothing has been changed.`,
+    details: { fixId, findings: check.findings },
+  });
+}
+
+/** A small aligned table for terminals and error messages. */
+export function findingsTable(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return '';
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]): string => `  ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+function toRunbookError(e: unknown): RunbookError {
+  if (e instanceof Stop) return e.error;
+  if (isRunbookError(e)) return e;
+  return new RunbookError('STEP_FAILED', describeError(e), { cause: e });
+}
+
+async function raceTimeout<T>(work: Promise<T>, signal: AbortSignal, ms: number, id: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+        reject(new RunbookError('TIMEOUT', `Step '${id}' did not finish within ${Math.round(ms / 1000)}s.`, { hint: 'Look at the target to see where it stands; the step may still be in progress there.' }));
+      } else reject(reason instanceof Error ? reason : new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import type { AnyGuard, GuardContext, GuardFinding } from '../dsl/types.js';
+import { describeError, isAbortError } from '../errors.js';
+import type { Prompter } from '../ports/prompter.js';
+import type { Run } from '../store/run-store.js';
+import { buildGuardContext } from './context.js';
+import type { PlanItem } from './plan.js';
+import type { EngineDeps, EngineSettings } from './types.js';
+
+interface OpenIncident {
+  id: string;
+  guardId: string;
+  detectedAt: number;
+  finding: GuardFinding;
+  remediations: number;
+}
+
+interface Loop {
+  guard: AnyGuard;
+  stop: AbortController;
+  done: Promise<void>;
+}
+
+/** How many times a guard's remediation is tried for one incident before leaving it to a person. */
+const MAX_REMEDIATIONS = 3;
+
+/**
+ * Runs the runbook's guards while the steps they cover run. An incident pauses the run (no new
+ * step starts; polling steps wait in ctx.whilePaused) until a poll sees the world healthy again.
+ */
+export class GuardSupervisor {
+  private readonly loops = new Map<string, Loop>();
+  private incident: OpenIncident | null = null;
+  private waiters: (() => void)[] = [];
+  private readonly lastErrors = new Map<string, string>();
+
+  constructor(
+    private readonly guards: readonly AnyGuard[],
+    private readonly run: Run,
+    private readonly deps: EngineDeps,
+    private readonly settings: EngineSettings,
+    private readonly params: Record<string, unknown>,
+    private readonly runSignal: AbortSignal,
+    private readonly prompter: () => Prompter | undefined,
+  ) {}
+
+  covering(item: PlanItem): AnyGuard[] {
+    return this.guards.filter((g) => (g.during === 'mutating' ? item.step.mutates : g.during.includes(item.id)));
+  }
+
+  get paused(): boolean {
+    return this.incident !== null;
+  }
+
+  /** Resolves now, or when the open incident is resolved (or the run is aborted). */
+  whenClear(): Promise<void> {
+    if (!this.incident || this.runSignal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.runSignal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Start the guards that cover `item` (guards already running keep running). */
+  startFor(item: PlanItem): void {
+    for (const guard of this.covering(item)) {
+      if (this.loops.has(guard.id)) continue;
+      const stop = new AbortController();
+      this.run.record({ type: 'guard.started', stepId: item.id, message: `Guard on: ${guard.title}`, data: { guardId: guard.id } });
+      const loop: Loop = { guard, stop, done: Promise.resolve() };
+      loop.done = this.loop(loop);
+      this.loops.set(guard.id, loop);
+    }
+  }
+
+  /** Stop the guards not needed by `next`; a guard with an open incident runs until it is resolved. */
+  async stopExcept(next: PlanItem | null): Promise<void> {
+    const keep = new Set(next ? this.covering(next).map((g) => g.id) : []);
+    const stopping = [...this.loops.values()].filter((l) => !keep.has(l.guard.id));
+    for (const l of stopping) l.stop.abort();
+    await Promise.all(stopping.map((l) => l.done));
+    for (const l of stopping) {
+      this.loops.delete(l.guard.id);
+      this.run.record({ type: 'guard.stopped', message: `Guard off: ${l.guard.title}`, data: { guardId: l.guard.id } });
+    }
+  }
+
+  private async loop(loop: Loop): Promise<void> {
+    const { guard } = loop;
+    const signal = AbortSignal.any([this.runSignal]);
+    const ctx = buildGuardContext({
+      run: this.run,
+      deps: this.deps,
+      settings: this.settings,
+      params: this.params,
+      owner: { id: `guard ${guard.id}`, ...(guard.uses ? { uses: guard.uses } : {}) },
+      stepId: `guard.${guard.id}`,
+      signal,
+      whilePaused: async () => undefined,
+    });
+    for (;;) {
+      const mine = this.incident?.guardId === guard.id;
+      if (this.runSignal.aborted || (loop.stop.signal.aborted && !mine)) return;
+      await this.pollOnce(guard, ctx);
+      try {
+        await this.deps.clock.sleep(Math.max(1, guard.intervalMs * this.settings.pollScale), this.runSignal);
+      } catch {
+        return; // run aborted
+      }
+    }
+  }
+
+  private async pollOnce(guard: AnyGuard, ctx: GuardContext): Promise<void> {
+    let finding: GuardFinding | null;
+    try {
+      finding = await guard.poll(ctx);
+      this.lastErrors.delete(guard.id);
+    } catch (e) {
+      if (isAbortError(e)) return;
+      this.recordError(guard, `poll failed: ${describeError(e)}`);
+      return;
+    }
+    const open = this.incident;
+    if (finding && !open) await this.open(guard, ctx, finding);
+    else if (finding && open?.guardId === guard.id) await this.remediate(guard, ctx, open, finding);
+    else if (!finding && open?.guardId === guard.id) this.resolve(open);
+  }
+
+  private async open(guard: AnyGuard, ctx: GuardContext, finding: GuardFinding): Promise<void> {
+    const incident: OpenIncident = {
+      id: `inc-${randomBytes(3).toString('hex')}`,
+      guardId: guard.id,
+      detectedAt: this.deps.clock.now(),
+      finding,
+      remediations: 0,
+    };
+    this.incident = incident;
+    this.run.record({
+      type: 'incident.detected',
+      message: `Incident: ${finding.summary}. The run is paused until it is resolved.`,
+      data: { guardId: guard.id, incidentId: incident.id, summary: finding.summary, ...(finding.data ?? {}) },
+    });
+    await this.remediate(guard, ctx, incident, finding);
+  }
+
+  private async remediate(guard: AnyGuard, ctx: GuardContext, incident: OpenIncident, finding: GuardFinding): Promise<void> {
+    if (!guard.remediate || incident.remediations >= MAX_REMEDIATIONS) return;
+    const mode = await this.remediationMode(guard, incident, finding);
+    if (mode === 'off') {
+      if (incident.remediations === 0) {
+        this.run.record({
+          type: 'note',
+          message: `Automatic remediation is off: fix it by hand (${finding.summary}); the run continues once the guard sees it healthy.`,
+          data: { incidentId: incident.id },
+        });
+        incident.remediations = MAX_REMEDIATIONS; // ask once, not on every poll
+      }
+      return;
+    }
+    incident.remediations++;
+    this.run.record({
+      type: 'incident.remediating',
+      message: `Remediating (attempt ${incident.remediations}): ${guard.title}`,
+      data: { incidentId: incident.id, guardId: guard.id, attempt: incident.remediations },
+    });
+    try {
+      await guard.remediate(ctx, finding);
+    } catch (e) {
+      if (isAbortError(e)) return;
+      this.recordError(guard, `remediation failed: ${describeError(e)}`);
+    }
+  }
+
+  private async remediationMode(guard: AnyGuard, incident: OpenIncident, finding: GuardFinding): Promise<'auto' | 'off'> {
+    if (this.settings.remediate !== 'ask') return this.settings.remediate;
+    if (incident.remediations > 0) return 'auto'; // the operator already said yes for this incident
+    const prompter = this.prompter();
+    if (!prompter) return 'off';
+    const answer = await prompter.select(`${finding.summary}. Restore it now (${guard.title})?`, [
+      { value: 'auto', name: 'Restore from the snapshot now' },
+      { value: 'off', name: 'No, I will fix it by hand (the run waits until the guard sees it healthy)' },
+    ]);
+    this.run.record({
+      type: answer === 'auto' ? 'approval.granted' : 'approval.refused',
+      message: answer === 'auto' ? `Remediation approved for ${incident.id}` : `Remediation declined for ${incident.id}: fixing by hand`,
+      data: { incidentId: incident.id },
+    });
+    return answer;
+  }
+
+  private resolve(incident: OpenIncident): void {
+    const durationMs = this.deps.clock.now() - incident.detectedAt;
+    this.run.record({
+      type: 'incident.resolved',
+      message: `Resolved: ${incident.finding.summary} (open for ${Math.round(durationMs / 100) / 10}s)`,
+      data: {
+        incidentId: incident.id,
+        guardId: incident.guardId,
+        detectedAt: new Date(incident.detectedAt).toISOString(),
+        durationMs,
+        remediations: incident.remediations,
+      },
+    });
+    this.incident = null;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private recordError(guard: AnyGuard, message: string): void {
+    if (this.lastErrors.get(guard.id) === message) return; // one line per distinct error, not per poll
+    this.lastErrors.set(guard.id, message);
+    this.run.record({ type: 'guard.error', message: `${guard.title}: ${message}`, data: { guardId: guard.id } });
+  }
+}
