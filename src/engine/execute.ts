@@ -12,6 +12,9 @@ import { runWithListr } from './render.js';
 import { rollbackCompleted } from './rollback.js';
 import type { EngineDeps, EngineSettings } from './types.js';
 
+/** Outputs up to this size (JSON chars) ride in their step.completed event. */
+const MAX_OUTPUT_IN_EVENT = 16 * 1024;
+
 export type StepResult = 'executed' | 'described' | 'skipped' | 'done before' | 'failed' | 'rolled back' | 'rollback failed' | 'not reached';
 
 export interface SummaryRow {
@@ -187,12 +190,12 @@ export class Executor {
       const state = this.run.step(item.id);
       const attempt = state.attempts + 1;
       const started = this.deps.clock.now();
-      this.run.update(() => {
-        state.status = 'running';
-        state.attempts = attempt;
-        state.startedAt = isoUtc(started);
-        delete state.error;
-      });
+      // Not checkpointed here: the fsynced step.started event below is what tells a resume
+      // that this step was in flight (see reconcileWithTimeline). One fsync less per step.
+      state.status = 'running';
+      state.attempts = attempt;
+      state.startedAt = isoUtc(started);
+      delete state.error;
       this.run.record({
         type: 'step.started',
         stepId: item.id,
@@ -219,11 +222,14 @@ export class Executor {
           if (await this.reprobe(item, state, ui)) return;
           continue;
         }
-        this.run.update(() => {
-          state.status = 'failed';
-          state.endedAt = isoUtc(this.deps.clock.now());
-          state.error = describeError(e);
-        });
+        this.run.update(
+          () => {
+            state.status = 'failed';
+            state.endedAt = isoUtc(this.deps.clock.now());
+            state.error = describeError(e);
+          },
+          { deferrable: true },
+        );
         this.run.record({
           type: 'step.failed',
           stepId: item.id,
@@ -257,19 +263,25 @@ export class Executor {
   private complete(item: PlannedItem, output: unknown, started: number, via?: string): void {
     const state = this.run.step(item.id);
     const durationMs = this.deps.clock.now() - started;
-    this.run.update((cp) => {
-      cp.completedCounter += 1;
-      state.status = 'completed';
-      state.output = output;
-      state.endedAt = isoUtc(this.deps.clock.now());
-      state.completedSeq = cp.completedCounter;
-    });
+    // The event is the write-ahead record of the completion: with a small output in it, the
+    // checkpoint write may be grouped with later ones (replayTimeline recovers it).
+    const small = JSON.stringify(output ?? null).length <= MAX_OUTPUT_IN_EVENT;
     this.run.record({
       type: 'step.completed',
       stepId: item.id,
       message: `Completed: ${this.titleOf(item)}${via ? ` (${via})` : ''}`,
-      data: { title: this.titleOf(item), mutates: item.step.mutates, attempt: state.attempts, durationMs, ...(via ? { via } : {}) },
+      data: { title: this.titleOf(item), mutates: item.step.mutates, attempt: state.attempts, durationMs, ...(via ? { via } : {}), ...(small ? { output } : {}) },
     });
+    this.run.update(
+      (cp) => {
+        cp.completedCounter += 1;
+        state.status = 'completed';
+        state.output = output;
+        state.endedAt = isoUtc(this.deps.clock.now());
+        state.completedSeq = cp.completedCounter;
+      },
+      { deferrable: small },
+    );
     this.results.set(item.id, { result: via ? 'done before' : 'executed', durationMs, ...(via ? { note: via } : {}) });
   }
 
@@ -317,9 +329,12 @@ export class Executor {
     } catch (e) {
       text = `${this.titleOf(item)} (cannot say more without earlier steps' results: ${describeError(e)})`;
     }
-    this.run.update(() => {
-      this.run.step(item.id).status = 'described';
-    });
+    this.run.update(
+      () => {
+        this.run.step(item.id).status = 'described';
+      },
+      { deferrable: true },
+    );
     this.run.record({
       type: 'step.described',
       stepId: item.id,
@@ -333,11 +348,12 @@ export class Executor {
   private async approve(item: PlannedItem, prompter: Prompter): Promise<boolean> {
     const ctx = this.context(item.step, 1, this.abort.signal, () => undefined);
     const text = approvalText(item.step, ctx) ?? this.titleOf(item);
-    this.run.record({ type: 'approval.requested', stepId: item.id, message: `Approval requested: ${text}`, data: { approval: text } });
     if (this.settings.yes) {
-      this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved (--yes): ${this.titleOf(item)}`, data: { via: '--yes' } });
+      // Pre-approved: one event carries both what was approved and how.
+      this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved (--yes): ${text}`, data: { via: '--yes', approval: text } });
       return true;
     }
+    this.run.record({ type: 'approval.requested', stepId: item.id, message: `Approval requested: ${text}`, data: { approval: text } });
     if (!this.settings.interactive && !this.deps.prompter) throw new Stop('refused', needsApproval(item.id));
     const choices = [
       { value: 'approve' as const, name: 'Approve and run it' },
@@ -358,11 +374,14 @@ export class Executor {
   }
 
   private skip(item: PlannedItem, reason: string, type: 'step.skipped' | 'approval.skipped' = 'step.skipped'): void {
-    this.run.update(() => {
-      const s = this.run.step(item.id);
-      s.status = 'skipped';
-      s.endedAt = isoUtc(this.deps.clock.now());
-    });
+    this.run.update(
+      () => {
+        const s = this.run.step(item.id);
+        s.status = 'skipped';
+        s.endedAt = isoUtc(this.deps.clock.now());
+      },
+      { deferrable: true },
+    );
     this.run.record({ type, stepId: item.id, message: `Skipped: ${this.titleOf(item)} — ${reason}`, data: { reason } });
     if (type !== 'step.skipped') this.run.record({ type: 'step.skipped', stepId: item.id, message: `Skipped: ${this.titleOf(item)}`, data: { reason } });
     this.results.set(item.id, { result: 'skipped', note: reason });

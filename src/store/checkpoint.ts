@@ -62,6 +62,11 @@ export const checkpointSchema = z.object({
   /** Known fixes the operator deliberately skipped: id → reason. */
   overrides: z.record(z.string(), z.string()).default({}),
   completedCounter: z.number().int().default(0),
+  /**
+   * The last timeline seq this checkpoint includes. The timeline is the write-ahead log: events
+   * after it are replayed on open (see replayTimeline), so a checkpoint may lag a little.
+   */
+  seq: z.number().int().nonnegative().default(0),
   /** Set while a rollback is running or after it ended. */
   rollback: z
     .object({ status: z.enum(['running', 'completed', 'blocked', 'incomplete']), reason: z.string() })
@@ -98,5 +103,55 @@ function corrupt(path: string, why: string): RunbookError {
 }
 
 export function writeCheckpoint(path: string, cp: Checkpoint): void {
-  writeFileAtomic(path, `${JSON.stringify(cp, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(cp)}\n`);
+}
+
+/**
+ * Bring a checkpoint up to date from the timeline events recorded after it (the WAL replay).
+ * A step.completed event carries its output when it is small; one without an output (a large
+ * output whose checkpoint write did not happen) leaves the step in flight, to be re-probed.
+ */
+export function replayTimeline(cp: Checkpoint, events: readonly { seq: number; ts: string; type: string; stepId?: string; data?: Record<string, unknown> }[]): Checkpoint {
+  const out: Checkpoint = structuredClone(cp);
+  for (const e of events) {
+    if (e.seq <= cp.seq) continue;
+    const data = e.data ?? {};
+    if (e.type === 'fix.overridden' && typeof data.fixId === 'string') out.overrides[data.fixId] = String(data.reason ?? '');
+    if (!e.stepId || e.stepId.startsWith('guard.')) continue;
+    const s = (out.steps[e.stepId] ??= { status: 'pending', attempts: 0, memo: {} });
+    switch (e.type) {
+      case 'step.started':
+        s.status = 'running';
+        s.attempts = typeof data.attempt === 'number' ? data.attempt : s.attempts + 1;
+        s.startedAt = e.ts;
+        break;
+      case 'step.completed':
+        if ('output' in data) {
+          s.status = 'completed';
+          s.output = data.output;
+          s.endedAt = e.ts;
+          s.completedSeq = ++out.completedCounter;
+        } else if (s.status !== 'completed') s.status = 'running';
+        break;
+      case 'step.failed':
+        s.status = 'failed';
+        s.endedAt = e.ts;
+        s.error = typeof data.error === 'string' ? data.error : 'failed';
+        break;
+      case 'step.skipped':
+        s.status = 'skipped';
+        s.endedAt = e.ts;
+        break;
+      case 'step.described':
+        s.status = 'described';
+        break;
+      case 'rollback.step.completed':
+        s.status = 'rolled-back';
+        break;
+      case 'rollback.step.failed':
+        s.status = 'rollback-failed';
+        break;
+    }
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import { isoUtc } from '../ports/clock.js';
 import type { EventInput, TimelineEvent } from '../timeline/events.js';
 import type { Checkpoint, StepState } from './checkpoint.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, replayTimeline, writeCheckpoint } from './checkpoint.js';
 import { ensureDir } from './fs.js';
 import { readTimeline, repairTornTail, TimelineLog } from './timeline-log.js';
 
@@ -53,7 +53,7 @@ export class RunStore {
     repairTornTail(timelinePath);
     const { events } = readTimeline(timelinePath);
     const lastSeq = events.reduce((m, e) => Math.max(m, e.seq), 0);
-    return new Run(dir, cp, this.opts, lastSeq);
+    return new Run(dir, replayTimeline(cp, events), this.opts, lastSeq);
   }
 
   runDir(runId: string): string {
@@ -87,6 +87,8 @@ export class Run {
   private readonly log: TimelineLog;
   /** Listeners (renderer, notifier) hear an event only after it is on disk. */
   private readonly listeners: ((e: TimelineEvent) => void)[] = [];
+  private lastSave = 0;
+  private dirty = false;
 
   constructor(
     readonly dir: string,
@@ -147,15 +149,29 @@ export class Run {
   }
 
   /** Apply a change to the checkpoint and make it durable before returning. */
-  update(change: (cp: Checkpoint) => void): void {
+  update(change: (cp: Checkpoint) => void, opts: { deferrable?: boolean } = {}): void {
     change(this.checkpoint);
+    // Group commit: when the change is already durable in the timeline (an event that carries
+    // it), the checkpoint may lag by up to SAVE_INTERVAL_MS; a resume replays the rest.
+    if (opts.deferrable && this.opts.clock.now() - this.lastSave < SAVE_INTERVAL_MS) {
+      this.dirty = true;
+      return;
+    }
     this.save();
+  }
+
+  /** Write the checkpoint if a deferred change is pending. */
+  flush(): void {
+    if (this.dirty) this.save();
   }
 
   save(): void {
     const redact = this.opts.redact ?? ((v) => v);
     this.checkpoint.updatedAt = isoUtc(this.opts.clock.now());
+    this.checkpoint.seq = this.seq;
     writeCheckpoint(join(this.dir, 'run.json'), redact(this.checkpoint));
+    this.lastSave = this.opts.clock.now();
+    this.dirty = false;
   }
 
   events(): TimelineEvent[] {
@@ -163,6 +179,10 @@ export class Run {
   }
 
   close(): void {
+    this.flush();
     this.log.close();
   }
 }
+
+/** How far a checkpoint may lag the timeline (only for changes the timeline already holds). */
+const SAVE_INTERVAL_MS = 250;

@@ -113,3 +113,20 @@ describe('target locks', () => {
     expect(inspectLock(got.path)).toBeNull();
   });
 });
+
+describe('the timeline as write-ahead log', () => {
+  it('recovers completions the checkpoint had not caught up with, and leaves a large-output completion in flight', () => {
+    const { store, run } = newRun();
+    run.save();
+    run.record({ type: 'step.started', stepId: 'a', message: 'a', data: { attempt: 1 } });
+    run.record({ type: 'step.completed', stepId: 'a', message: 'a done', data: { output: { version: '1.20' } } });
+    run.record({ type: 'step.started', stepId: 'b', message: 'b', data: { attempt: 1 } });
+    run.record({ type: 'step.completed', stepId: 'b', message: 'b done (output too large for the event)', data: {} });
+    run.record({ type: 'step.started', stepId: 'c', message: 'c', data: { attempt: 2 } });
+    // the process dies here: run.json was last written before any of these events
+    const reopened = store.open(run.id);
+    expect(reopened.checkpoint.steps.a).toMatchObject({ status: 'completed', output: { version: '1.20' }, completedSeq: 1 });
+    expect(reopened.checkpoint.steps.b?.status).toBe('running');
+    expect(reopened.checkpoint.steps.c).toMatchObject({ status: 'running', attempts: 2 });
+  });
+});
