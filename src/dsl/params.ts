@@ -20,7 +20,7 @@ interface ZodInternals {
 }
 
 function internals(t: z.ZodType): ZodInternals {
-  return t as unknown as ZodInternals;
+  return t;
 }
 
 /** The param's base type and flags, looking through optional/default/nullable wrappers. */
@@ -48,7 +48,7 @@ function unwrap(t: z.ZodType): { base: z.ZodType; required: boolean; defaultValu
 function metaExample(t: z.ZodType): string | undefined {
   const m = internals(t).meta?.();
   const ex = m?.example ?? (Array.isArray(m?.examples) ? (m.examples as unknown[])[0] : undefined);
-  return ex === undefined ? undefined : String(ex);
+  return ex === undefined ? undefined : typeof ex === 'string' ? ex : JSON.stringify(ex);
 }
 
 export function kebab(name: string): string {

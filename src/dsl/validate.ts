@@ -61,7 +61,7 @@ export function findProblems(rb: Runbook): string[] {
   const known = new Set(flat.map((f) => f.step.id));
   for (const g of rb.guards ?? []) {
     if (g.kind !== 'guard') problems.push(`guard '${g.id}': not made with defineGuard`);
-    if (Array.isArray(g.during)) for (const id of g.during) if (!known.has(id)) problems.push(`guard '${g.id}': during names unknown step '${id}'`);
+    if (Array.isArray(g.during)) for (const id of g.during as readonly string[]) if (!known.has(id)) problems.push(`guard '${g.id}': during names unknown step '${id}'`);
     if (!(g.intervalMs > 0)) problems.push(`guard '${g.id}': intervalMs must be > 0`);
     for (const used of g.uses ?? []) if (!known.has(used.id)) problems.push(`guard '${g.id}': uses step '${used.id}' that is not in this runbook`);
   }

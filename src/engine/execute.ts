@@ -255,8 +255,8 @@ export class Executor {
     const signals = [this.abort.signal, ...(timeout ? [AbortSignal.timeout(timeout)] : [])];
     const signal = signals.length > 1 ? AbortSignal.any(signals) : this.abort.signal;
     const ctx = this.context(item.step, attempt, signal, (text) => ui.status(text));
-    const work = Promise.resolve(item.step.run(ctx));
-    const output = timeout ? await raceTimeout(work, signal, timeout, item.id) : await work;
+    const work: Promise<unknown> = Promise.resolve(item.step.run(ctx));
+    const output: unknown = timeout ? await raceTimeout(work, signal, timeout, item.id) : await work;
     return output === undefined ? null : (JSON.parse(JSON.stringify(output)) as unknown);
   }
 
@@ -552,7 +552,7 @@ function fixMissingError(fixId: string, title: string, check: FixCheck & { ok: f
 export function findingsTable(rows: readonly Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : String(v));
+  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]): string => `  ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');

@@ -52,7 +52,7 @@ function fixToItems(fix: AnyKnownFix): PlanItem[] {
     id: fixCheckId(fix),
     title: `Verify fix: ${fix.title}`,
     mutates: false,
-    run: (ctx) => fix.check(ctx),
+    run: (ctx): Promise<FixCheck> | FixCheck => fix.check(ctx),
   };
   const items: PlanItem[] = [{ id: checkStep.id, kind: 'fix-check', step: checkStep, groups, fix }];
   const apply = fix.apply;
@@ -66,8 +66,8 @@ function fixToItems(fix: AnyKnownFix): PlanItem[] {
       mutates: true,
       uses: [checkStep],
       approval: apply.approval,
-      run: (ctx) => apply.run(ctx, missing(ctx)),
-      ...(apply.rollback ? { rollback: apply.rollback } : {}),
+      run: (ctx): unknown => apply.run(ctx, missing(ctx)),
+      ...(apply.rollback ? { rollback: (ctx, output) => apply.rollback?.(ctx, output) } : {}),
       describe: async (ctx) => (apply.describe ? apply.describe(ctx, missing(ctx)) : apply.title),
     };
     items.push({ id: applyStep.id, kind: 'fix-apply', step: applyStep, groups, fix });

@@ -41,7 +41,7 @@ export function targetOf(runbook: Runbook, params: Record<string, unknown>): Tar
   const fields: Record<string, string> = {};
   for (const n of names) {
     const v = params[n];
-    if (v !== undefined && v !== null && v !== '') fields[n] = String(v);
+    if (v !== undefined && v !== null && v !== '') fields[n] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return { key: [runbook.id, ...Object.values(fields)].join('/'), fields };
 }

@@ -116,7 +116,7 @@ export function replayTimeline(cp: Checkpoint, events: readonly { seq: number; t
   for (const e of events) {
     if (e.seq <= cp.seq) continue;
     const data = e.data ?? {};
-    if (e.type === 'fix.overridden' && typeof data.fixId === 'string') out.overrides[data.fixId] = String(data.reason ?? '');
+    if (e.type === 'fix.overridden' && typeof data.fixId === 'string') out.overrides[data.fixId] = typeof data.reason === 'string' ? data.reason : '';
     if (!e.stepId || e.stepId.startsWith('guard.')) continue;
     const s = (out.steps[e.stepId] ??= { status: 'pending', attempts: 0, memo: {} });
     switch (e.type) {

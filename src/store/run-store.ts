@@ -36,11 +36,11 @@ export class RunStore {
     return `${stamp}-${runbookId.replace(/[^A-Za-z0-9.-]+/g, '-')}-${randomBytes(2).toString('hex')}`;
   }
 
-  create(checkpoint: Omit<Checkpoint, 'createdAt' | 'updatedAt' | 'actor'>): Run {
+  create(checkpoint: Omit<Checkpoint, 'createdAt' | 'updatedAt' | 'actor' | 'seq'>): Run {
     const dir = join(this.runsDir, checkpoint.runId);
     ensureDir(join(dir, 'artefacts'));
     const now = isoUtc(this.opts.clock.now());
-    const cp: Checkpoint = { ...checkpoint, createdAt: now, updatedAt: now, actor: this.opts.actor };
+    const cp: Checkpoint = { ...checkpoint, seq: 0, createdAt: now, updatedAt: now, actor: this.opts.actor };
     const run = new Run(dir, cp, this.opts, 0);
     run.save();
     return run;

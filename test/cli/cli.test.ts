@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, tempDir } from '../helpers/engine.js';
@@ -133,10 +133,10 @@ describe('the runbook CLI', () => {
     await runCli([...base, 'run', 'file-world', '--world', world, '--yes', '--fail-at', 'addon-coredns']);
     const id = runIds(stateDir)[0]!;
     const cpPath = join(stateDir, 'runs', id, 'run.json');
-    const cp = JSON.parse(readFileSync(cpPath, 'utf8'));
+    const cp = JSON.parse(readFileSync(cpPath, 'utf8')) as { runbook: { sourceHash: string; steps: { id: string }[] } };
     cp.runbook.sourceHash = 'something-else';
-    cp.runbook.steps = cp.runbook.steps.filter((s: { id: string }) => s.id !== 'verify');
-    (await import('node:fs')).writeFileSync(cpPath, JSON.stringify(cp));
+    cp.runbook.steps = cp.runbook.steps.filter((s) => s.id !== 'verify');
+    writeFileSync(cpPath, JSON.stringify(cp));
     const r = await runCli([...base, 'resume', id, '--yes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('[RUNBOOK_CHANGED]');

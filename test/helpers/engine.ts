@@ -71,7 +71,7 @@ export async function runFixture(
   return startRun({
     store: h.store,
     loaded,
-    params: loaded.runbook.params.parse({ world: h.world, ...params }) as Record<string, unknown>,
+    params: loaded.runbook.params.parse({ world: h.world, ...params }),
     settings: settings(s),
     deps: deps(prompter ? { prompter } : {}),
     host: 'test-host',

@@ -10,7 +10,7 @@ import { RunbookError } from '../../errors.js';
 import { systemClock } from '../../ports/clock.js';
 import type { Notifier } from '../../ports/notifier.js';
 import { nullNotifier } from '../../ports/notifier.js';
-import type { RunStore } from '../../store/run-store.js';
+import type { Run, RunStore } from '../../store/run-store.js';
 import { createRedactor } from '../../timeline/redact.js';
 import { EXIT, EXIT_BY_CODE } from '../exit-codes.js';
 import type { Io } from '../output.js';
@@ -123,6 +123,8 @@ interface Prepared {
   deps: EngineDeps;
   store: RunStore;
   sandboxParams: Record<string, string>;
+  /** Tell the notifier which run it reports on (for its delivery-failure notes). */
+  bind: (run: Run) => void;
   close: () => Promise<void>;
 }
 
@@ -144,7 +146,7 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
     closeSandbox = () => sb.close();
   }
   const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((s): s is string => !!s && s.length >= 8 && !sandbox);
-  const notifier = await buildNotifier(opts.notify, env, secrets);
+  const { notifier, bind } = await buildNotifier(opts.notify, env, secrets);
   const redactor = createRedactor(secrets);
   const store = openStore(g, env, io.cwd, (v) => redactor.redact(v));
   const scale = Number(env.RUNBOOK_POLL_SCALE ?? (sandbox ? '0.02' : '1'));
@@ -182,13 +184,27 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
     notifier,
     out: io.out,
   };
-  return { settings, deps, store, sandboxParams, close: closeSandbox };
+  return { settings, deps, store, sandboxParams, bind, close: closeSandbox };
 }
 
-async function buildNotifier(specs: string[] | undefined, env: NodeJS.ProcessEnv, secrets: string[]): Promise<Notifier> {
-  if (!specs?.length) return nullNotifier;
-  const { notifierFromSpecs } = await import('../../notify/index.js');
-  return notifierFromSpecs(specs, env, (url) => secrets.push(url));
+/** Notifier for `--notify`; its delivery failures become timeline notes of the run it serves. */
+async function buildNotifier(specs: string[] | undefined, env: NodeJS.ProcessEnv, secrets: string[]): Promise<{ notifier: Notifier; bind: (run: Run) => void }> {
+  if (!specs?.length) return { notifier: nullNotifier, bind: () => undefined };
+  const { parseNotifySpec, createNotifier, notifyFailureEvent } = await import('../../notify/index.js');
+  const targets = specs.map((s) => parseNotifySpec(s, env));
+  for (const t of targets) secrets.push(t.url);
+  let current: Run | null = null;
+  const notifier = createNotifier(targets, {
+    redactor: createRedactor(secrets),
+    onFailure: (f) => {
+      try {
+        current?.record(notifyFailureEvent(f));
+      } catch {
+        // the run's timeline is already closed (failure reported after the end): nothing to add to
+      }
+    },
+  });
+  return { notifier, bind: (run) => void (current = run) };
 }
 
 async function runCommand(name: string, opts: RunOptions, flags: Record<string, string | string[]>, g: GlobalOptions, io: Io): Promise<number> {
@@ -202,7 +218,7 @@ async function runCommand(name: string, opts: RunOptions, flags: Record<string, 
     const params = parseParams(loaded.runbook.params, raw, loaded.runbook.id);
     setRegion(p.deps, params);
     const { startRun } = await import('../../engine/session.js');
-    const result = await withSignals(io, (onStart) =>
+    const result = await withSignals(io, p.bind, (onStart) =>
       startRun({ store: p.store, loaded, params, settings: p.settings, deps: p.deps, host: hostOf(io), pid: process.pid, onStart }),
     );
     return report(result, loaded, g, io, p.settings);
@@ -227,7 +243,7 @@ async function resumeCommand(runId: string, opts: RunOptions, g: GlobalOptions, 
   try {
     setRegion(p.deps, cp.params);
     const { resumeRun } = await import('../../engine/session.js');
-    const result = await withSignals(io, (onStart) =>
+    const result = await withSignals(io, p.bind, (onStart) =>
       resumeRun({
         store: p.store,
         loaded,
@@ -260,7 +276,11 @@ function hostOf(io: Io): string {
  * First Ctrl-C (or SIGTERM): abort the in-flight call, checkpoint, say how to resume.
  * Second: exit at once — the checkpoint is already safe on disk.
  */
-async function withSignals(io: Io, go: (onStart: (ex: { interrupt(reason?: string): void }) => void) => Promise<SessionResult>): Promise<SessionResult> {
+async function withSignals(
+  io: Io,
+  bind: (run: Run) => void,
+  go: (onStart: (ex: { interrupt(reason?: string): void }, run: Run) => void) => Promise<SessionResult>,
+): Promise<SessionResult> {
   let executor: { interrupt(reason?: string): void } | null = null;
   let count = 0;
   const handler = (sig: NodeJS.Signals): void => {
@@ -275,8 +295,9 @@ async function withSignals(io: Io, go: (onStart: (ex: { interrupt(reason?: strin
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {
-    return await go((ex) => {
+    return await go((ex, run) => {
       executor = ex;
+      bind(run);
     });
   } finally {
     process.off('SIGINT', handler);

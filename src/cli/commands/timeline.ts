@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { RunbookError } from '../../errors.js';
 import { readTimeline } from '../../store/timeline-log.js';
+import { operatorNote } from '../../timeline/export/note.js';
 import { createRedactor } from '../../timeline/redact.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../output.js';
@@ -46,7 +47,11 @@ export function registerTimelineCommands(program: Command, io: Io, setExit: (cod
     .argument('<run-id>', 'a run id (live or finished)')
     .argument('<text...>', 'what happened, e.g. "Target group manually reattached"')
     .description('add an operator line to a run timeline (recorded with your name and the time)')
-    .action((runId: string, text: string[], _o: unknown, cmd: Command) => setExit(noteCommand(runId, text.join(' '), cmd.optsWithGlobals<GlobalOptions>(), io)));
+    .option('--fault-at <time>', 'when the fault began (ISO time with zone, or "now"): time to detection is measured from it')
+    .option('--incident <id>', 'the incident id this note is about')
+    .action((runId: string, text: string[], o: { faultAt?: string; incident?: string }, cmd: Command) =>
+      setExit(noteCommand(runId, text.join(' '), o, cmd.optsWithGlobals<GlobalOptions>(), io)),
+    );
 }
 
 function load(runId: string, g: GlobalOptions, io: Io) {
@@ -90,12 +95,13 @@ async function postmortemCommand(runId: string, opts: Omit<TimelineOptions, 'for
   return EXIT.ok;
 }
 
-function noteCommand(runId: string, text: string, g: GlobalOptions, io: Io): number {
-  if (!text.trim()) throw new RunbookError('USAGE', 'The note is empty.', { hint: 'runbook note <run-id> "Target group manually reattached"' });
-  const store = openStore(g, io.env, io.cwd, (v) => createRedactor().redact(v));
+function noteCommand(runId: string, text: string, o: { faultAt?: string; incident?: string }, g: GlobalOptions, io: Io): number {
+  const input = operatorNote(text, { ...(o.faultAt ? { faultAt: o.faultAt } : {}), ...(o.incident ? { incidentId: o.incident } : {}) });
+  const redactor = createRedactor();
+  const store = openStore(g, io.env, io.cwd, redactor.redact);
   const run = store.open(runId);
   try {
-    const e = run.record({ type: 'note', message: text, data: { source: 'operator' } });
+    const e = run.record(input);
     if (g.json) printJson(io, e);
     else println(io.out, `Noted on ${runId} at ${e.ts} by ${e.actor}.`);
   } finally {
