@@ -35,3 +35,6 @@ export type {
 } from './dsl/types.js';
 export { RunbookError } from './errors.js';
 export type { ErrorCode } from './errors.js';
+
+/** The step library: preflight, known fixes, target-group snapshot and guard, control plane, add-ons, node groups, post-checks. */
+export * from './steps/index.js';

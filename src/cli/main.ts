@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isRunbookError, RunbookError } from '../errors.js';
+import { collect } from './collect.js';
 import { EXIT, EXIT_DOCS } from './exit-codes.js';
 import type { Io } from './output.js';
 import { reportError } from './output.js';
@@ -15,7 +16,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .description('Typed, resumable EKS upgrade runbooks: approvals, checkpoints, rollback, and a timeline for the postmortem.')
     .version(packageVersion(), '-V, --version')
     .option('--state-dir <dir>', 'where runs and locks live (default .runbook; env RUNBOOK_STATE_DIR)')
-    .option('--runbooks <dir...>', 'extra directories of runbook files (searched before the built-in ones)')
+    .option('--runbooks <dir>', 'a directory of runbook files, searched before the built-in ones (repeatable)', collect, [])
     .option('--json', 'machine-readable output')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .exitOverride()

@@ -90,6 +90,11 @@ export function parseParams(schema: ParamsSchema, raw: Record<string, string | s
       continue;
     }
     const field = schema.shape[name] as z.ZodType;
+    const isList = internals(unwrap(field).base)._zod.def.type === 'array';
+    if (!isList && Array.isArray(value) && new Set(value).size > 1) {
+      problems.push(`param '${name}' is given ${value.length} times (${value.map((v) => JSON.stringify(v)).join(', ')}); give it once`);
+      continue;
+    }
     input[name] = coerce(field, value);
   }
   const parsed = schema.safeParse(input);
@@ -125,7 +130,8 @@ function coerce(field: z.ZodType, value: string | string[]): unknown {
     return base.element ? items.map((v) => coerce(base.element as z.ZodType, v)) : items;
   }
   const v = Array.isArray(value) ? value[value.length - 1] ?? '' : value;
-  if (base.type === 'number' || base.type === 'int') return v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  // Plain decimals only: "0x10" or "1e3" for a timeout is a typo, not a number.
+  if (base.type === 'number' || base.type === 'int') return /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v;
   if (base.type === 'boolean') return v === 'true' || v === '' ? true : v === 'false' ? false : v;
   return v;
 }

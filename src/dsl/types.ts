@@ -100,6 +100,8 @@ export interface StepContext<P = AnyParams, U extends AnyStep = AnyStep> {
    * returned as-is on resume (e.g. an idempotency token that must be sent again, not re-made).
    */
   remember<T extends Json>(key: string, make: () => T | Promise<T>): Promise<T>;
+  /** Drop a remembered value (e.g. a token whose request definitely failed, before making a new one). */
+  forget(key: string): void;
   /** This run's directory; put artefacts (manifest backups, snapshots) under `artefactsDir`. */
   readonly runDir: string;
   readonly artefactsDir: string;
@@ -126,7 +128,7 @@ export interface GuardFinding {
 
 export type GuardContext<P = AnyParams, U extends AnyStep = AnyStep> = Omit<
   StepContext<P, U>,
-  'remember' | 'attempt' | 'status'
+  'remember' | 'forget' | 'attempt' | 'status'
 >;
 
 /** A watcher that runs while named steps run. */

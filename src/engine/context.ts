@@ -63,6 +63,11 @@ export function buildStepContext(input: ContextInput): StepContext {
       });
       return value;
     },
+    forget: (key: string): void => {
+      run.update(() => {
+        delete run.step(stepId).memo[key];
+      });
+    },
     runDir: run.dir,
     artefactsDir: run.artefactsDir,
     runId: run.id,
@@ -82,6 +87,7 @@ export function buildGuardContext(input: Omit<ContextInput, 'attempt' | 'status'
   // Copy descriptors, not values: `$` stays lazy.
   const descriptors = Object.getOwnPropertyDescriptors(full) as Partial<Record<string, PropertyDescriptor>>;
   delete descriptors.remember;
+  delete descriptors.forget;
   delete descriptors.attempt;
   delete descriptors.status;
   return Object.defineProperties({}, descriptors as PropertyDescriptorMap) as GuardContext;

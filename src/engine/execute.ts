@@ -95,11 +95,21 @@ export class Executor {
     try {
       await runWithListr(tasks, this.settings.renderer);
     } catch (e) {
+      if (!(e instanceof Stop) && isAbortError(e)) this.interrupt('interrupted by the operator at a prompt');
       stop = e instanceof Stop ? e : this.interrupted ? new Stop('interrupted', interruptedError()) : new Stop('abort', toRunbookError(e));
-    } finally {
-      await this.guards.stopExcept(null);
     }
+    // Guards keep watching through a rollback (undoing an add-on switch can detach targets too).
+    if (stop?.kind !== 'rollback') await this.guards.stopExcept(null);
     const outcome = await this.finish(stop);
+    await this.guards.stopExcept(null);
+    return { ...outcome, rows: this.rows(planned) };
+  }
+
+  /** Resume of a run that died while rolling back: finish the rollback, never go forward. */
+  async continueRollback(planned: readonly PlannedItem[], reason: string): Promise<RunOutcome> {
+    const error = new RunbookError('STEP_FAILED', `Continuing the rollback that was interrupted (${reason}).`);
+    const outcome = await this.finish(new Stop('rollback', error));
+    await this.guards.stopExcept(null);
     return { ...outcome, rows: this.rows(planned) };
   }
 
@@ -113,6 +123,7 @@ export class Executor {
         this.setRunStatus('interrupted');
         return { status: 'interrupted', error: stop.error };
       case 'rollback': {
+        if (!this.settings.dryRun) this.guards.startMutatingGuards('rollback');
         const rb = await rollbackCompleted({
           run: this.run,
           runbook: this.runbook,
@@ -154,18 +165,20 @@ export class Executor {
     this.currentPrompter = ui.prompter;
     const prompter = this.deps.prompter ?? ui.prompter;
     const state = this.run.step(item.id);
-    if (item.action === 'done') {
+    const fixUndone = item.kind === 'fix-apply' && (this.run.step(`fix.${item.fix?.id ?? ''}`).output as FixCheck | undefined)?.ok === false;
+    if (item.action === 'done' && !fixUndone) {
       this.results.set(item.id, { result: 'done before', note: `${state.status} in an earlier attempt` });
       ui.title(`${this.titleOf(item)} (${state.status} earlier)`);
       return;
     }
     // A new step does not start while an incident is open.
+    if (this.guards.paused) ui.status('Paused: waiting for the open incident to be resolved (see the guard)…');
     await this.guards.whenClear();
     this.throwIfInterrupted();
 
     if (item.kind === 'fix-apply' && !(await this.fixApplyWanted(item, ui, prompter))) return;
 
-    if (item.action === 'reprobe' && (await this.reprobe(item, state, ui))) return;
+    if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) return;
 
     if (this.settings.dryRun && (item.step.mutates || item.step.dryRun === 'describe')) {
       await this.describe(item);
@@ -173,7 +186,7 @@ export class Executor {
     }
     if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter))) return;
 
-    this.guards.startFor(item);
+    if (!this.settings.dryRun) this.guards.startFor(item);
     try {
       await this.attempts(item, ui, prompter);
     } finally {
@@ -219,7 +232,7 @@ export class Executor {
           });
           await this.deps.clock.sleep((item.step.retry?.delayMs ?? 1000) * 2 ** (tries - 1) * this.settings.pollScale, this.abort.signal).catch(() => undefined);
           this.throwIfInterrupted();
-          if (await this.reprobe(item, state, ui)) return;
+          if (await this.reprobe(item, state, ui, false)) return;
           continue;
         }
         this.run.update(
@@ -286,12 +299,11 @@ export class Executor {
   }
 
   /** A step that was in flight or failed before: is it already done? Returns true if so. */
-  private async reprobe(item: PlannedItem, state: StepState, ui: StepUi): Promise<boolean> {
+  private async reprobe(item: PlannedItem, state: StepState, ui: StepUi, onResume: boolean): Promise<boolean> {
     const step = item.step;
     if (!step.check) {
-      if (state.status === 'running' && step.mutates && item.action === 'reprobe' && state.attempts > 0 && !this.settings.dryRun) {
-        return this.inFlightWithoutProbe(item);
-      }
+      const wasInFlight = onResume && state.status === 'running' && step.mutates && state.attempts > 0 && !this.settings.dryRun;
+      if (wasInFlight && !this.settings.rerunInFlight) return this.inFlightWithoutProbe(item);
       return false;
     }
     const started = this.deps.clock.now();
@@ -360,7 +372,7 @@ export class Executor {
       ...(item.step.skippable ? [{ value: 'skip' as const, name: 'Skip this step' }] : []),
       { value: 'abort' as const, name: 'Abort the run (the checkpoint is kept; resume later)' },
     ];
-    const answer = await prompter.select(text, choices);
+    const answer = await prompter.select(text, choices, this.abort.signal);
     if (answer === 'approve') {
       this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved: ${this.titleOf(item)}`, data: { via: 'prompt' } });
       return true;
@@ -394,7 +406,7 @@ export class Executor {
       { value: 'retry', name: 'Retry the step' },
       { value: 'rollback', name: 'Roll back the completed steps (in reverse order)' },
       { value: 'abort', name: 'Abort and keep the checkpoint (resume later)' },
-    ]);
+    ], this.abort.signal);
     this.run.record({ type: 'note', stepId: item.id, message: `Operator chose to ${answer} after the failure of ${this.titleOf(item)}`, data: { decision: answer } });
     return answer;
   }
@@ -449,7 +461,7 @@ export class Executor {
         { value: 'apply', name: 'Apply the fix now (it becomes a step of this run, rolled back with it)' },
         { value: 'override', name: 'Continue without it (recorded as a deliberate override)' },
         { value: 'abort', name: 'Stop here (nothing has changed)' },
-      ]);
+      ], this.abort.signal);
       if (answer === 'apply') {
         this.run.record({ type: 'approval.granted', stepId: item.id, message: `Approved: ${fix.title}`, data: { via: 'prompt' } });
         return true;

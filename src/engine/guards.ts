@@ -63,14 +63,29 @@ export class GuardSupervisor {
 
   /** Start the guards that cover `item` (guards already running keep running). */
   startFor(item: PlanItem): void {
-    for (const guard of this.covering(item)) {
-      if (this.loops.has(guard.id)) continue;
-      const stop = new AbortController();
-      this.run.record({ type: 'guard.started', stepId: item.id, message: `Guard on: ${guard.title}`, data: { guardId: guard.id } });
-      const loop: Loop = { guard, stop, done: Promise.resolve() };
-      loop.done = this.loop(loop);
-      this.loops.set(guard.id, loop);
-    }
+    for (const guard of this.covering(item)) this.start(guard, item.id);
+  }
+
+  /** Start every guard that watches mutating steps (for the rollback, which mutates too). */
+  startMutatingGuards(why: string): void {
+    for (const guard of this.guards) if (guard.during === 'mutating') this.start(guard, undefined, why);
+  }
+
+  private start(guard: AnyGuard, stepId: string | undefined, why?: string): void {
+    if (this.loops.has(guard.id)) return;
+    const stop = new AbortController();
+    this.run.record({
+      type: 'guard.started',
+      ...(stepId ? { stepId } : {}),
+      message: `Guard on: ${guard.title}${why ? ` (during the ${why})` : ''}`,
+      data: { guardId: guard.id },
+    });
+    const loop: Loop = { guard, stop, done: Promise.resolve() };
+    // A guard must never take the run down: anything it throws is recorded, and it stops.
+    loop.done = this.loop(loop).catch((e: unknown) => {
+      this.recordError(guard, `stopped after an unexpected error: ${describeError(e)}`);
+    });
+    this.loops.set(guard.id, loop);
   }
 
   /** Stop the guards not needed by `next`; a guard with an open incident runs until it is resolved. */
@@ -102,10 +117,16 @@ export class GuardSupervisor {
       const mine = this.incident?.guardId === guard.id;
       if (this.runSignal.aborted || (loop.stop.signal.aborted && !mine)) return;
       await this.pollOnce(guard, ctx);
+      // Sleep until the next poll, or until told to stop (a step transition must not wait a
+      // whole interval) — unless this guard's incident is open: then it keeps polling.
+      const holding = this.incident?.guardId === guard.id;
       try {
-        await this.deps.clock.sleep(Math.max(1, guard.intervalMs * this.settings.pollScale), this.runSignal);
+        await this.deps.clock.sleep(
+          Math.max(1, guard.intervalMs * this.settings.pollScale),
+          holding ? this.runSignal : AbortSignal.any([this.runSignal, loop.stop.signal]),
+        );
       } catch {
-        return; // run aborted
+        if (this.runSignal.aborted) return;
       }
     }
   }
@@ -145,7 +166,20 @@ export class GuardSupervisor {
 
   private async remediate(guard: AnyGuard, ctx: GuardContext, incident: OpenIncident, finding: GuardFinding): Promise<void> {
     if (!guard.remediate || incident.remediations >= MAX_REMEDIATIONS) return;
-    const mode = await this.remediationMode(guard, incident, finding);
+    if (this.settings.dryRun) {
+      this.run.record({ type: 'note', message: `Dry run: would remediate (${guard.title})`, data: { incidentId: incident.id } });
+      incident.remediations = MAX_REMEDIATIONS;
+      return;
+    }
+    let mode: 'auto' | 'off';
+    try {
+      mode = await this.remediationMode(guard, incident, finding);
+    } catch (e) {
+      // Ctrl-C (or a broken terminal) at the remediation prompt: leave it to a person.
+      this.recordError(guard, `remediation prompt failed (${describeError(e)}); remediation is off for this incident`);
+      incident.remediations = MAX_REMEDIATIONS;
+      return;
+    }
     if (mode === 'off') {
       if (incident.remediations === 0) {
         this.run.record({
@@ -179,7 +213,7 @@ export class GuardSupervisor {
     const answer = await prompter.select(`${finding.summary}. Restore it now (${guard.title})?`, [
       { value: 'auto', name: 'Restore from the snapshot now' },
       { value: 'off', name: 'No, I will fix it by hand (the run waits until the guard sees it healthy)' },
-    ]);
+    ], this.runSignal);
     this.run.record({
       type: answer === 'auto' ? 'approval.granted' : 'approval.refused',
       message: answer === 'auto' ? `Remediation approved for ${incident.id}` : `Remediation declined for ${incident.id}: fixing by hand`,

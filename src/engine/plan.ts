@@ -82,6 +82,10 @@ function fixToItems(fix: AnyKnownFix): PlanItem[] {
 export function plan(items: readonly PlanItem[], checkpoint: Pick<Checkpoint, 'steps'>): PlannedItem[] {
   return items.map((item) => {
     const state = checkpoint.steps[item.id];
+    // A known fix is checked again on every resume (the world may have changed since), and a
+    // skipped apply is decided again: a missing fix must never slip through a resume.
+    if (item.kind === 'fix-check' && state?.status !== 'running') return { ...item, action: 'run' };
+    if (item.kind === 'fix-apply' && (state?.status === 'skipped' || state?.status === 'described')) return { ...item, action: 'run' };
     switch (state?.status) {
       case undefined:
       case 'pending':

@@ -1,4 +1,5 @@
 import type { ListrTask, ListrTaskWrapper } from 'listr2';
+import { RunbookError } from '../errors.js';
 import type { Choice, Prompter } from '../ports/prompter.js';
 import type { RendererKind } from './types.js';
 
@@ -84,15 +85,28 @@ function makeUi(wrapper: AnyWrapper, baseTitle: string, renderer: RendererKind):
       wrapper.output = `${baseTitle}: ${text}`;
     },
     prompter: {
-      select: async <T extends string>(message: string, choices: readonly Choice<T>[]): Promise<T> => {
+      select: async <T extends string>(message: string, choices: readonly Choice<T>[], signal?: AbortSignal): Promise<T> => {
         const [{ ListrInquirerPromptAdapter }, { select }] = await Promise.all([
           import('@listr2/prompt-adapter-inquirer'),
           import('@inquirer/prompts'),
         ]);
-        const answer: unknown = await wrapper
-          .prompt(ListrInquirerPromptAdapter)
-          .run(select, { message, choices: choices.map((c) => ({ value: c.value, name: c.name, ...(c.description ? { description: c.description } : {}) })) });
-        return answer as T;
+        try {
+          const answer: unknown = await wrapper
+            .prompt(ListrInquirerPromptAdapter)
+            .run(
+              select,
+              { message, choices: choices.map((c) => ({ value: c.value, name: c.name, ...(c.description ? { description: c.description } : {}) })) },
+              signal ? { signal } : undefined,
+            );
+          return answer as T;
+        } catch (e) {
+          // inquirer owns the terminal in raw mode: Ctrl-C arrives here, not as SIGINT.
+          const name = (e as { name?: string }).name;
+          if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError') {
+            throw new RunbookError('INTERRUPTED', 'Interrupted at a prompt.');
+          }
+          throw e;
+        }
       },
     },
   };

@@ -39,7 +39,9 @@ export async function rollbackCompleted(input: RollbackInput): Promise<RollbackR
     .filter(([, s]) => s.status === 'completed' && s.completedSeq !== undefined)
     .sort(([, a], [, b]) => (b.completedSeq ?? 0) - (a.completedSeq ?? 0));
   const results = new Map<string, 'rolled back' | 'rollback failed'>();
-  const toUndo = done.filter(([id]) => byId.get(id)?.mutates);
+  // A completed step missing from the runbook (resume --force after an edit) might have changed
+  // the world: it is not passed over silently, it stops the chain for a person.
+  const toUndo = done.filter(([id]) => byId.get(id)?.mutates ?? true);
   run.update((cp) => {
     cp.rollback = { status: 'running', reason: input.reason };
   });
@@ -50,7 +52,12 @@ export async function rollbackCompleted(input: RollbackInput): Promise<RollbackR
   });
   for (const [id, state] of toUndo) {
     const step = byId.get(id);
-    if (!step) continue;
+    if (!step) {
+      const left = toUndo.slice(toUndo.findIndex(([x]) => x === id)).map(([x]) => x);
+      const manual = `Step '${id}' completed in this run but is no longer in the runbook file; undo it by hand if it changed anything.`;
+      run.record({ type: 'rollback.blocked', stepId: id, message: `Rollback stops at '${id}': ${manual}`, data: { manual, notRolledBack: left } });
+      return finish(run, results, false, `'${id}' is no longer in the runbook`, `${manual} Steps not rolled back: ${left.join(', ')}.`);
+    }
     if (step.irreversible) {
       const manual = typeof step.irreversible === 'string' ? step.irreversible : `Undo '${id}' by hand.`;
       const left = toUndo.slice(toUndo.findIndex(([x]) => x === id)).map(([x]) => x);

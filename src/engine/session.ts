@@ -97,7 +97,7 @@ export async function startRun(input: SessionInput & { params: Record<string, un
     });
     return await execute(run, runbook, params, planned, input);
   } finally {
-    releaseLock(lock.path, runId);
+    releaseLock(lock.path, { runId, pid: input.pid });
   }
 }
 
@@ -105,7 +105,8 @@ export async function startRun(input: SessionInput & { params: Record<string, un
 export async function resumeRun(
   input: SessionInput & { runId: string; force: boolean; rerunInFlight: boolean },
 ): Promise<SessionResult> {
-  const { store, loaded, settings } = input;
+  const { store, loaded } = input;
+  const settings = { ...input.settings, rerunInFlight: input.rerunInFlight };
   const run = store.open(input.runId);
   const cp = run.checkpoint;
   const { runbook } = loaded;
@@ -118,9 +119,9 @@ export async function resumeRun(
       });
     }
     const items = buildItems(runbook);
-    let planned = plan(items, cp);
-    if (input.rerunInFlight) planned = planned.map((p) => (p.action === 'reprobe' ? { ...p, action: 'run' as const } : p));
-    refuseSilentPrompts(planned, input);
+    const planned = plan(items, cp);
+    const rollingBack = cp.rollback?.status === 'running';
+    if (!rollingBack) refuseSilentPrompts(planned, input);
     const params = cp.params;
     const target = targetOf(runbook, params);
     const lock = acquireLock(
@@ -136,14 +137,23 @@ export async function resumeRun(
       run.update((c) => {
         c.status = 'running';
       });
+      if (rollingBack) {
+        // The process died mid-rollback: going forward would redo what was being undone.
+        run.record({
+          type: 'run.resumed',
+          message: `Resumed the interrupted rollback of ${runbook.title} on ${describeTarget(target)} (steps already rolled back stay rolled back)`,
+          data: { rollback: true, forced: input.force && cp.runbook.sourceHash !== loaded.sourceHash },
+        });
+        return await execute(run, runbook, params, planned, { ...input, settings }, cp.rollback?.reason ?? 'interrupted rollback');
+      }
       run.record({
         type: 'run.resumed',
         message: `Resumed ${runbook.title} on ${describeTarget(target)}: ${done} step(s) already done${inFlight.length ? `; re-checking ${inFlight.join(', ')} before repeating anything` : ''}`,
         data: { done, reprobe: inFlight, forced: input.force && cp.runbook.sourceHash !== loaded.sourceHash },
       });
-      return await execute(run, runbook, params, planned, input);
+      return await execute(run, runbook, params, planned, { ...input, settings });
     } finally {
-      releaseLock(lock.path, cp.runId);
+      releaseLock(lock.path, { runId: cp.runId, pid: input.pid });
     }
   } catch (e) {
     run.close();
@@ -151,11 +161,18 @@ export async function resumeRun(
   }
 }
 
-async function execute(run: Run, runbook: Runbook, params: Record<string, unknown>, planned: PlannedItem[], input: SessionInput): Promise<SessionResult> {
+async function execute(
+  run: Run,
+  runbook: Runbook,
+  params: Record<string, unknown>,
+  planned: PlannedItem[],
+  input: SessionInput,
+  continueRollback?: string,
+): Promise<SessionResult> {
   const executor = new Executor(run, runbook, params, input.settings, input.deps);
   input.onStart?.(executor, run);
   const started = input.deps.clock.now();
-  const outcome = await executor.execute(planned);
+  const outcome = continueRollback === undefined ? await executor.execute(planned) : await executor.continueRollback(planned, continueRollback);
   const counts = countResults(outcome);
   const durationMs = input.deps.clock.now() - started;
   const type = (

@@ -25,6 +25,8 @@ export interface EngineSettings {
   /** Multiplies poll intervals (steps and guards); 1 in production. */
   pollScale: number;
   renderer: RendererKind;
+  /** Resume: run an in-flight step that has no check() again (the operator looked). */
+  rerunInFlight?: boolean;
 }
 
 /** The outside world, passed in: the engine never reaches for globals. */

@@ -10,7 +10,8 @@ export interface Choice<T extends string> {
  * tests pass a scripted one. Never used when the run is not interactive.
  */
 export interface Prompter {
-  select<T extends string>(message: string, choices: readonly Choice<T>[]): Promise<T>;
+  /** Rejects with a RunbookError('INTERRUPTED') on Ctrl-C at the prompt or when `signal` aborts. */
+  select<T extends string>(message: string, choices: readonly Choice<T>[], signal?: AbortSignal): Promise<T>;
 }
 
 /** For tests and rehearsals: answers from a list, in order; fails loudly when it runs out. */

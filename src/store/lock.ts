@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RunbookError } from '../errors.js';
 import { ensureDir, fsyncDir, safeUnlink } from './fs.js';
 
@@ -49,9 +49,13 @@ export function inspectLock(path: string): LockState | null {
 }
 
 /**
- * One run per target. Created with O_EXCL so two runners racing for it cannot both win.
- * A stale lock (holder dead on this host) is taken over; its old holder is returned so the
- * caller can record the takeover.
+ * One run per target. The lock file is born complete: its content is written to a temp file
+ * and hard-linked into place (link fails with EEXIST if it exists), so no reader ever sees an
+ * empty lock and two racing runners cannot both win.
+ *
+ * A stale lock (holder dead on this host, or a torn file from an older version) is taken over
+ * under a short-lived takeover mutex (`<lock>.takeover`, created with O_EXCL), so two processes
+ * that both saw it stale cannot both replace it. The old holder is returned for the record.
  */
 export function acquireLock(
   locksDir: string,
@@ -61,37 +65,75 @@ export function acquireLock(
   ensureDir(locksDir);
   const path = join(locksDir, lockFileName(holder.target));
   const content = `${JSON.stringify(holder, null, 2)}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, content);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      fsyncDir(locksDir);
-      return { path };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+  for (let attempt = 0; attempt < 20; attempt++) {
+    if (linkInto(path, content)) return { path };
     const state = inspectLock(path);
-    if (!state) continue; // released between our open and our read: try again
-    const resumingOwnRun = opts.allowRunId !== undefined && state.holder.runId === opts.allowRunId;
-    if (state.stale || (resumingOwnRun && !pidAlive(state.holder.pid))) {
-      // Replace atomically so a concurrent taker sees either the old holder or us.
-      const tmp = `${path}.${process.pid}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      writeSync(fd, content);
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, path);
-      fsyncDir(locksDir);
-      return { path, tookOverFrom: state.holder };
-    }
-    throw lockBusy(state.holder, path);
+    if (!state) continue; // released between our link and our read: try again
+    const ownDeadRun =
+      opts.allowRunId !== undefined && state.holder.runId === opts.allowRunId && state.holder.host === hostname() && !pidAlive(state.holder.pid);
+    if (!state.stale && !ownDeadRun) throw lockBusy(state.holder, path);
+    const taken = takeOver(path, state.holder, content);
+    if (taken === 'won') return { path, tookOverFrom: state.holder };
+    // 'lost': another process is taking it over right now; look again shortly.
+    sleepSync(5 + attempt * 5);
   }
-  throw new RunbookError('LOCK_BUSY', `Could not take the lock ${path}.`, { hint: 'Try again.' });
+  throw new RunbookError('LOCK_BUSY', `Could not take the lock ${path}: other runners keep racing for it.`, { hint: 'Try again in a moment.' });
+}
+
+function linkInto(path: string, content: string): boolean {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+    fsyncDir(dirname(path));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    safeUnlink(tmp);
+  }
+}
+
+/** A takeover mutex left by a crash mid-takeover expires after this long. */
+const TAKEOVER_STALE_MS = 10_000;
+
+function takeOver(path: string, stale: LockHolder, content: string): 'won' | 'lost' {
+  const mutex = `${path}.takeover`;
+  try {
+    closeSync(openSync(mutex, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      if (Date.now() - statSync(mutex).mtimeMs > TAKEOVER_STALE_MS) safeUnlink(mutex);
+    } catch {
+      // gone already
+    }
+    return 'lost';
+  }
+  try {
+    // Under the mutex: is it still the same stale holder we judged? Then replace it.
+    const now = inspectLock(path);
+    if (now && !sameHolder(now.holder, stale)) return 'lost';
+    safeUnlink(path);
+    return linkInto(path, content) ? 'won' : 'lost';
+  } finally {
+    safeUnlink(mutex);
+  }
+}
+
+function sameHolder(a: LockHolder, b: LockHolder): boolean {
+  return a.runId === b.runId && a.pid === b.pid && a.started === b.started && a.host === b.host;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function lockBusy(h: LockHolder, path: string): RunbookError {
@@ -107,9 +149,10 @@ function lockBusy(h: LockHolder, path: string): RunbookError {
   );
 }
 
-export function releaseLock(path: string, runId: string): void {
+/** Release the lock if it is still the one `holder` took (a takeover may have replaced it). */
+export function releaseLock(path: string, holder: Pick<LockHolder, 'runId' | 'pid'>): void {
   const state = inspectLock(path);
-  if (state && state.holder.runId === runId && state.holder.pid === process.pid) safeUnlink(path);
+  if (state && state.holder.runId === holder.runId && state.holder.pid === holder.pid) safeUnlink(path);
 }
 
 export function listLocks(locksDir: string): (LockState & { path: string })[] {

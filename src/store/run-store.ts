@@ -17,7 +17,7 @@ export interface StoreOptions {
   clock: Clock;
   /** user@host of the operator running this process. */
   actor: string;
-  /** Scrubs secrets from every event and checkpoint before they touch disk. */
+  /** Scrubs secrets from every timeline event before it touches disk. */
   redact?: Redact;
 }
 
@@ -166,10 +166,12 @@ export class Run {
   }
 
   save(): void {
-    const redact = this.opts.redact ?? ((v) => v);
     this.checkpoint.updatedAt = isoUtc(this.opts.clock.now());
     this.checkpoint.seq = this.seq;
-    writeCheckpoint(join(this.dir, 'run.json'), redact(this.checkpoint));
+    // Not redacted: a resume needs the exact params and remembered values (an idempotency
+    // token scrubbed to "[REDACTED]" would start a second upgrade). run.json is private state
+    // (0600, never exported); everything people read comes from the redacted timeline.
+    writeCheckpoint(join(this.dir, 'run.json'), this.checkpoint);
     this.lastSave = this.opts.clock.now();
     this.dirty = false;
   }

@@ -71,3 +71,12 @@ describe('params', () => {
     expect(info.find((p) => p.name === 'cluster')).toMatchObject({ required: true, example: 'prod-eu' });
   });
 });
+
+describe('params given twice or in odd notation', () => {
+  const schema = z.object({ cluster: z.string(), delay: z.number().default(600) });
+  it('refuses a scalar param given twice with different values, and hex or exponent numbers', () => {
+    expect(() => parseParams(schema, { cluster: ['prod-eu', 'prod-us'] }, 'x')).toThrow(/param 'cluster' is given 2 times \("prod-eu", "prod-us"\); give it once/);
+    expect(() => parseParams(schema, { cluster: 'a', delay: '0x10' }, 'x')).toThrow(/param 'delay' \(got "0x10"\)/);
+    expect(parseParams(schema, { cluster: ['a', 'a'], delay: '600' }, 'x')).toEqual({ cluster: 'a', delay: 600 });
+  });
+});

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, harness, runFixture } from '../helpers/engine.js';
+import { FIXTURES, harness, resumeFixture, runFixture } from '../helpers/engine.js';
 
 const GUARDED = join(FIXTURES, 'runbooks', 'guarded.ts');
 const withDelay = (world: string, v: string): void => {
@@ -89,5 +89,43 @@ describe('known fixes', () => {
     expect(outcome.status).toBe('completed');
     expect(run.events().map((e) => e.type)).toContain('fix.verified');
     expect(run.checkpoint.steps['fix.delay.apply']?.status).toBe('skipped');
+  });
+});
+
+describe('resuming', () => {
+  it('checks a missing known fix again: a resume never slips past it', async () => {
+    const h = harness();
+    withDelay(h.world, '0');
+    const first = await runFixture(h, {}, {}, undefined, GUARDED);
+    expect(first.outcome.error?.code).toBe('KNOWN_FIX_MISSING');
+    const again = await resumeFixture(h, first.run.id, {}, { file: GUARDED });
+    expect(again.outcome.error?.code).toBe('KNOWN_FIX_MISSING');
+    expect(existsSync(join(h.world, 'rolled'))).toBe(false);
+    // Fixed by hand in between: the resume sees it and goes on.
+    writeFileSync(join(h.world, 'delay'), '300');
+    const fixed = await resumeFixture(h, first.run.id, {}, { file: GUARDED });
+    expect(fixed.outcome.status).toBe('completed');
+    expect(fixed.run.events().filter((e) => e.type === 'fix.verified')).toHaveLength(1);
+  });
+
+  it('after a crash mid-rollback, finishes the rollback instead of running forward', async () => {
+    const h = harness();
+    withDelay(h.world, '0');
+    const first = await runFixture(h, { failAfter: true }, { applyKnownFixes: true }, undefined, GUARDED);
+    expect(first.outcome.status).toBe('failed');
+    // The process died right after it started rolling back.
+    const run = h.store.open(first.run.id);
+    run.update((cp) => {
+      cp.status = 'running';
+      cp.rollback = { status: 'running', reason: 'post-check failed' };
+    });
+    run.close();
+    const resumed = await resumeFixture(h, first.run.id, {}, { file: GUARDED });
+    expect(resumed.outcome.status).toBe('rolled-back');
+    expect(existsSync(join(h.world, 'rolled'))).toBe(false);
+    expect(readFileSync(join(h.world, 'delay'), 'utf8')).toBe('0');
+    const starts = (evs: { type: string }[]) => evs.filter((e) => e.type === 'step.started').length;
+    expect(starts(resumed.run.events())).toBe(starts(first.run.events())); // nothing ran forward again
+    expect(resumed.run.events().map((e) => e.type)).toContain('rollback.completed');
   });
 });

@@ -79,8 +79,13 @@ export async function runFixture(
   });
 }
 
-export async function resumeFixture(h: Harness, runId: string, s: Partial<EngineSettings> = {}, extra: { force?: boolean; rerunInFlight?: boolean } = {}) {
-  const loaded = await loadRunbook(FILE_WORLD);
+export async function resumeFixture(
+  h: Harness,
+  runId: string,
+  s: Partial<EngineSettings> = {},
+  extra: { force?: boolean; rerunInFlight?: boolean; file?: string } = {},
+) {
+  const loaded = await loadRunbook(extra.file ?? FILE_WORLD);
   return resumeRun({
     store: h.store,
     loaded,

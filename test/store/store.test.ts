@@ -109,7 +109,7 @@ describe('target locks', () => {
     expect(inspectLock(join(dir, lockFileName('eks-1.20/eu-west-1/prod-eu')))?.stale).toBe(true);
     const got = acquireLock(dir, holder('new-run'));
     expect(got.tookOverFrom?.runId).toBe('old-run');
-    releaseLock(got.path, 'new-run');
+    releaseLock(got.path, { runId: 'new-run', pid: process.pid });
     expect(inspectLock(got.path)).toBeNull();
   });
 });
@@ -128,5 +128,34 @@ describe('the timeline as write-ahead log', () => {
     expect(reopened.checkpoint.steps.a).toMatchObject({ status: 'completed', output: { version: '1.20' }, completedSeq: 1 });
     expect(reopened.checkpoint.steps.b?.status).toBe('running');
     expect(reopened.checkpoint.steps.c).toMatchObject({ status: 'running', attempts: 2 });
+  });
+});
+
+describe('stale lock takeover', () => {
+  it('lets exactly one of two racing processes take over a stale lock', async () => {
+    for (let trial = 0; trial < 5; trial++) {
+      const dir = tempDir();
+      const dead = 2 ** 22 + 777;
+      acquireLock(dir, { target: 't', runId: 'dead-run', actor: 'a@h', host: hostname(), pid: dead, started: 'x' });
+      const script = `
+        import { acquireLock } from ${JSON.stringify(join(import.meta.dirname, '../../dist/src/store/lock.js'))};
+        import { hostname } from 'node:os';
+        try {
+          const r = acquireLock(process.argv[1], { target: 't', runId: 'run-' + process.pid, actor: 'a@h', host: hostname(), pid: process.pid, started: new Date().toISOString() });
+          console.log(r.tookOverFrom ? 'TOOK' : 'WON'); setTimeout(() => {}, 800);
+        } catch (e) { console.log('LOST ' + e.code); }`;
+      const go = () =>
+        new Promise<string>((resolve) => {
+          const p = spawn(process.execPath, ['--input-type=module', '-e', script, dir]);
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('\n')) resolve(out.trim());
+          });
+        });
+      const results = await Promise.all([go(), go()]);
+      expect(results.filter((r) => r === 'TOOK' || r === 'WON'), results.join(',')).toHaveLength(1);
+      expect(results.filter((r) => r === 'LOST LOCK_BUSY')).toHaveLength(1);
+    }
   });
 });

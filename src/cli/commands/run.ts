@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { hostname } from 'node:os';
 import { describeParams, parseParams } from '../../dsl/params.js';
 import type { LoadedRunbook } from '../../dsl/load.js';
 import { loadRunbook, resolveRunbookFile } from '../../dsl/load.js';
@@ -13,10 +14,11 @@ import { nullNotifier } from '../../ports/notifier.js';
 import type { Run, RunStore } from '../../store/run-store.js';
 import { createRedactor } from '../../timeline/redact.js';
 import { EXIT, EXIT_BY_CODE } from '../exit-codes.js';
+import { collect } from '../collect.js';
 import type { Io } from '../output.js';
 import { formatDuration, printJson, println, style, table, useColor } from '../output.js';
 import type { GlobalOptions } from '../setup.js';
-import { actor, openStore, runbookDirs } from '../setup.js';
+import { openStore, runbookDirs } from '../setup.js';
 
 export interface RunOptions {
   param?: string[];
@@ -47,7 +49,7 @@ function executionOptions(cmd: Command): Command {
     .option('--ci', 'plain line output, no prompts (implied when stdin/stdout is not a TTY)')
     .addOption(new Option('--on-failure <mode>', 'when a step fails without a person to ask').choices(['rollback', 'abort']))
     .option('--apply-known-fixes', 'apply missing fixes from earlier postmortems as steps of this run')
-    .option('--skip-known-fix <id=reason...>', 'deliberately go on without a known fix (recorded with your reason)')
+    .option('--skip-known-fix <id=reason>', 'deliberately go on without a known fix, recorded with your reason (repeatable)', collect, [])
     .addOption(new Option('--remediate <mode>', 'what a guard does on an incident (default: ask on a TTY, auto with --yes)').choices(['auto', 'ask', 'off']))
     .option('--sandbox', 'run against the embedded simulated world (a rehearsal that mutates nothing real)')
     .option('--scenario <name|file>', 'sandbox scenario (default, 2021-06-30, or a scenario file)')
@@ -56,7 +58,7 @@ function executionOptions(cmd: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig for kubectl (default: KUBECONFIG / ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
     .option('--profile <name>', 'AWS profile (default: AWS_PROFILE / the default credential chain)')
-    .option('--notify <spec...>', 'send notifications, e.g. slack:SLACK_WEBHOOK_URL (an env var name) or slack:https://hooks.slack.com/…');
+    .option('--notify <spec>', 'send notifications, e.g. slack:SLACK_WEBHOOK_URL (an env var name) or slack:https://hooks.slack.com/… (repeatable)', collect, []);
 }
 
 export function registerRunCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -65,7 +67,7 @@ export function registerRunCommands(program: Command, io: Io, setExit: (code: nu
       .command('run')
       .argument('<runbook>', 'runbook id (file name in runbooks/ or --runbooks) or a path to a runbook file')
       .description('run a runbook against a target; params as flags (--cluster prod-eu) or --param key=value')
-      .option('-p, --param <key=value...>', 'a runbook param (repeatable)')
+      .option('-p, --param <key=value>', 'a runbook param (repeatable)', collect, [])
       .allowUnknownOption()
       .allowExcessArguments(),
   ).action(async (name: string, opts: RunOptions, cmd: Command) => {
@@ -210,7 +212,11 @@ async function buildNotifier(specs: string[] | undefined, env: NodeJS.ProcessEnv
 async function runCommand(name: string, opts: RunOptions, flags: Record<string, string | string[]>, g: GlobalOptions, io: Io): Promise<number> {
   const file = resolveRunbookFile(name, runbookDirs(g, io.env));
   const loaded = await loadRunbook(file);
-  const raw = { ...flags, ...keyValues(opts.param, '--param') };
+  const raw: Record<string, string | string[]> = { ...flags };
+  for (const [k, v] of Object.entries(keyValues(opts.param, '--param'))) {
+    const prev = raw[k];
+    raw[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+  }
   const p = await prepare(opts, g, io, !!opts.sandbox, !!opts.dryRun);
   try {
     for (const [k, v] of Object.entries(p.sandboxParams)) if (k in loaded.runbook.params.shape && raw[k] === undefined) raw[k] = v;
@@ -233,7 +239,14 @@ async function resumeCommand(runId: string, opts: RunOptions, g: GlobalOptions, 
   const cp = probe.checkpoint;
   probe.close();
   const loaded = await loadRunbook(cp.runbook.file);
-  if (cp.mode.sandbox && !opts.sandbox && !opts.endpointUrl && !io.env.AWS_ENDPOINT_URL) {
+  if (opts.sandbox) {
+    throw new RunbookError('USAGE', `--sandbox cannot resume run ${runId}: an in-process sandbox world is new each time${cp.mode.sandbox ? ' (the one this run changed died with its runner)' : ', and this run changed a real target'}.`, {
+      hint: cp.mode.sandbox
+        ? 'Rehearse crash and resume against a standalone sandbox: `runbook sandbox start`, then run and resume with --endpoint-url and --kubeconfig.'
+        : `Resume it against the real target: runbook resume ${runId}`,
+    });
+  }
+  if (cp.mode.sandbox && !opts.endpointUrl && !io.env.AWS_ENDPOINT_URL) {
     throw new RunbookError('USAGE', `Run ${runId} ran against a sandbox; resume it against one too.`, {
       hint: 'Pass the standalone sandbox with --endpoint-url and --kubeconfig (see `runbook sandbox start`).',
     });
@@ -268,8 +281,9 @@ function setRegion(deps: EngineDeps, params: Record<string, unknown>): void {
   if (region) deps.aws.settings.region = region;
 }
 
-function hostOf(io: Io): string {
-  return actor(io.env).split('@')[1] ?? 'localhost';
+/** The lock's host is this machine's name (stale detection compares it), whoever the actor is. */
+function hostOf(_io: Io): string {
+  return hostname();
 }
 
 /**
