@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunbookError } from '../errors.js';
 import { systemClock } from '../ports/clock.js';
-import { RunStore } from '../store/run-store.js';
+import type { RunStore } from '../store/run-store.js';
 
 export interface GlobalOptions {
   stateDir?: string;
@@ -50,6 +50,8 @@ export function actor(env: NodeJS.ProcessEnv): string {
   return `${user}@${hostname()}`;
 }
 
-export function openStore(opts: GlobalOptions, env: NodeJS.ProcessEnv, cwd: string, redact?: <T>(v: T) => T): RunStore {
+/** The run store, loaded on first use: commands that never touch runs (help, list) skip zod & co. */
+export async function openStore(opts: GlobalOptions, env: NodeJS.ProcessEnv, cwd: string, redact?: <T>(v: T) => T): Promise<RunStore> {
+  const { RunStore } = await import('../store/run-store.js');
   return new RunStore({ stateDir: stateDir(opts, env, cwd), clock: systemClock, actor: actor(env), ...(redact ? { redact } : {}) });
 }

@@ -4,7 +4,6 @@ import { listRunbookFiles, loadRunbook, resolveRunbookFile } from '../../dsl/loa
 import { describeParams } from '../../dsl/params.js';
 import type { AnyStep, Runbook } from '../../dsl/types.js';
 import { describeError, RunbookError } from '../../errors.js';
-import { readCheckpoint } from '../../store/checkpoint.js';
 import { forceUnlock, listLocks } from '../../store/lock.js';
 import { readTimeline } from '../../store/timeline-log.js';
 import { EXIT } from '../exit-codes.js';
@@ -28,13 +27,13 @@ export function registerInspectCommands(program: Command, io: Io, setExit: (code
   program
     .command('runs')
     .description('list runs in the state dir: id, runbook, target, status, started, last event')
-    .action((_o: unknown, cmd: Command) => setExit(runsCommand(cmd.optsWithGlobals<GlobalOptions>(), io)));
+    .action(async (_o: unknown, cmd: Command) => setExit(await runsCommand(cmd.optsWithGlobals<GlobalOptions>(), io)));
 
   program
     .command('unlock')
     .argument('[target]', 'target key as shown by a busy-lock error (e.g. eks-1.20/eu-west-1/prod-eu); omit to list locks')
     .description("release a target's lock left by a run that is really gone")
-    .action((target: string | undefined, _o: unknown, cmd: Command) => setExit(unlockCommand(target, cmd.optsWithGlobals<GlobalOptions>(), io)));
+    .action(async (target: string | undefined, _o: unknown, cmd: Command) => setExit(await unlockCommand(target, cmd.optsWithGlobals<GlobalOptions>(), io)));
 }
 
 async function listCommand(g: GlobalOptions, io: Io): Promise<number> {
@@ -140,8 +139,9 @@ function staticTitle(step: AnyStep): string {
   return typeof step.title === 'string' ? step.title : `${step.id} (title computed at run time)`;
 }
 
-function runsCommand(g: GlobalOptions, io: Io): number {
-  const store = openStore(g, io.env, io.cwd);
+async function runsCommand(g: GlobalOptions, io: Io): Promise<number> {
+  const { readCheckpoint } = await import('../../store/checkpoint.js');
+  const store = await openStore(g, io.env, io.cwd);
   const rows = store.list().map((id) => {
     const dir = store.runDir(id);
     try {
@@ -172,8 +172,8 @@ function runsCommand(g: GlobalOptions, io: Io): number {
   return EXIT.ok;
 }
 
-function unlockCommand(target: string | undefined, g: GlobalOptions, io: Io): number {
-  const store = openStore(g, io.env, io.cwd);
+async function unlockCommand(target: string | undefined, g: GlobalOptions, io: Io): Promise<number> {
+  const store = await openStore(g, io.env, io.cwd);
   if (!target) {
     const locks = listLocks(store.locksDir);
     if (g.json) printJson(io, locks);

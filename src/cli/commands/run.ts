@@ -150,7 +150,7 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
   const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((s): s is string => !!s && s.length >= 8 && !sandbox);
   const { notifier, bind } = await buildNotifier(opts.notify, env, secrets);
   const redactor = createRedactor(secrets);
-  const store = openStore(g, env, io.cwd, (v) => redactor.redact(v));
+  const store = await openStore(g, env, io.cwd, (v) => redactor.redact(v));
   const scale = Number(env.RUNBOOK_POLL_SCALE ?? (sandbox ? '0.02' : '1'));
   const settings: EngineSettings = {
     dryRun,
@@ -234,7 +234,7 @@ async function runCommand(name: string, opts: RunOptions, flags: Record<string, 
 }
 
 async function resumeCommand(runId: string, opts: RunOptions, g: GlobalOptions, io: Io): Promise<number> {
-  const probeStore = openStore(g, io.env, io.cwd);
+  const probeStore = await openStore(g, io.env, io.cwd);
   const probe = probeStore.open(runId);
   const cp = probe.checkpoint;
   probe.close();

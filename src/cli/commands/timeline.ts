@@ -49,13 +49,13 @@ export function registerTimelineCommands(program: Command, io: Io, setExit: (cod
     .description('add an operator line to a run timeline (recorded with your name and the time)')
     .option('--fault-at <time>', 'when the fault began (ISO time with zone, or "now"): time to detection is measured from it')
     .option('--incident <id>', 'the incident id this note is about')
-    .action((runId: string, text: string[], o: { faultAt?: string; incident?: string }, cmd: Command) =>
-      setExit(noteCommand(runId, text.join(' '), o, cmd.optsWithGlobals<GlobalOptions>(), io)),
+    .action(async (runId: string, text: string[], o: { faultAt?: string; incident?: string }, cmd: Command) =>
+      setExit(await noteCommand(runId, text.join(' '), o, cmd.optsWithGlobals<GlobalOptions>(), io)),
     );
 }
 
-function load(runId: string, g: GlobalOptions, io: Io) {
-  const store = openStore(g, io.env, io.cwd);
+async function load(runId: string, g: GlobalOptions, io: Io) {
+  const store = await openStore(g, io.env, io.cwd);
   const dir = store.runDir(runId);
   const read = readTimeline(`${dir}/timeline.jsonl`);
   if (read.events.length === 0) {
@@ -75,7 +75,7 @@ function emit(io: Io, text: string, output: string | undefined, g: GlobalOptions
 }
 
 async function timelineCommand(runId: string, opts: TimelineOptions, g: GlobalOptions, io: Io): Promise<number> {
-  const { events, tornTail, badLines } = load(runId, g, io);
+  const { events, tornTail, badLines } = await load(runId, g, io);
   const { renderTimeline } = await import('../../timeline/export/index.js');
   const text = renderTimeline(events, {
     format: g.json && opts.format === 'md' ? 'json' : opts.format,
@@ -89,16 +89,16 @@ async function timelineCommand(runId: string, opts: TimelineOptions, g: GlobalOp
 }
 
 async function postmortemCommand(runId: string, opts: Omit<TimelineOptions, 'format'>, g: GlobalOptions, io: Io): Promise<number> {
-  const { events } = load(runId, g, io);
+  const { events } = await load(runId, g, io);
   const { renderPostmortem } = await import('../../timeline/export/index.js');
   emit(io, renderPostmortem(events, { ...(opts.seconds ? { seconds: true } : {}), ...(opts.tz ? { tz: opts.tz } : {}) }), opts.output, g);
   return EXIT.ok;
 }
 
-function noteCommand(runId: string, text: string, o: { faultAt?: string; incident?: string }, g: GlobalOptions, io: Io): number {
+async function noteCommand(runId: string, text: string, o: { faultAt?: string; incident?: string }, g: GlobalOptions, io: Io): Promise<number> {
   const input = operatorNote(text, { ...(o.faultAt ? { faultAt: o.faultAt } : {}), ...(o.incident ? { incidentId: o.incident } : {}) });
   const redactor = createRedactor();
-  const store = openStore(g, io.env, io.cwd, redactor.redact);
+  const store = await openStore(g, io.env, io.cwd, redactor.redact);
   const run = store.open(runId);
   try {
     const e = run.record(input);
