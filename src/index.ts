@@ -38,3 +38,9 @@ export type { ErrorCode } from './errors.js';
 
 /** The step library: preflight, known fixes, target-group snapshot and guard, control plane, add-ons, node groups, post-checks. */
 export * from './steps/index.js';
+/** Context helpers for steps of your own (see docs/authoring.md). */
+export { eksIo, elbIo, scaled, waitOptions } from './steps/context.js';
+/** EKS and ELBv2 helpers with pagination, polling and the API budget done right. */
+export * as eks from './aws/eks.js';
+export * as elbv2 from './aws/elbv2.js';
+export { toRunbookError as awsError, isAwsError, isNotFound, isThrottling } from './aws/errors.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeError, isRunbookError, RunbookError } from '../errors.js';
 import type { Runbook } from './types.js';
@@ -58,15 +58,34 @@ export async function loadRunbook(file: string): Promise<LoadedRunbook> {
   const sourceHash = createHash('sha256').update(source).digest('hex');
   let mod: { default?: unknown };
   try {
+    await registerFallbacks();
     const { tsImport } = await import('tsx/esm/api');
     mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (e) {
     if (isRunbookError(e)) throw e;
+    const missingOurs = /Cannot find (module|package) '(upgrade-runbook|zod)'/.test(describeError(e));
     throw new RunbookError('RUNBOOK_INVALID', `${file}: the runbook file does not load: ${describeError(e)}`, {
-      hint: 'Fix the file (a syntax error or a failing import); nothing was executed.',
+      hint: missingOurs
+        ? `Runbooks outside this package are loaded as ES modules: put a package.json with {"type": "module"} in ${dirname(file)} (or name the file .mts). Nothing was executed.`
+        : 'Fix the file (a syntax error or a failing import); nothing was executed.',
       cause: e,
     });
   }
   const runbook = validateRunbook(mod.default ?? (mod as { default?: { default?: unknown } }).default?.default, file);
   return { runbook, file, sourceHash };
+}
+
+let registered = false;
+
+/** Let runbooks outside this package import `upgrade-runbook` and `zod` (see resolve-hooks.ts). */
+async function registerFallbacks(): Promise<void> {
+  if (registered) return;
+  registered = true;
+  const { register } = await import('node:module');
+  const here = import.meta.url;
+  const fallbacks = {
+    'upgrade-runbook': new URL('../index.js', here).href,
+    zod: import.meta.resolve('zod'),
+  };
+  register(new URL('./resolve-hooks.js', here).href, { parentURL: here, data: { fallbacks } });
 }

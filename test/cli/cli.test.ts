@@ -145,3 +145,22 @@ describe('the runbook CLI', () => {
     expect(r.stderr).toContain('--force');
   });
 });
+
+describe('runbooks kept outside this package', () => {
+  it('load from --runbooks with this installation\'s upgrade-runbook and zod', async () => {
+    const dir = tempDir('user-runbooks-');
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    writeFileSync(
+      join(dir, 'hello.ts'),
+      `import { z } from 'zod';
+import { defineRunbook, defineStep } from 'upgrade-runbook';
+const hello = defineStep({ id: 'hello', title: 'Say hello', mutates: false, run: (ctx) => ({ hi: String(ctx.params.cluster) }) });
+export default defineRunbook({ id: 'hello', title: 'Hello from elsewhere', description: 'x', params: z.object({ cluster: z.string() }), steps: [hello] });
+`,
+    );
+    const state = tempDir('user-state-');
+    const r = await runCli(['--runbooks', dir, '--state-dir', state, 'run', 'hello', '--cluster', 'c1'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/hello\s+read-only\s+executed/);
+  });
+});
