@@ -49,7 +49,7 @@ export const EXIT_DOCS: [number, string][] = [
   [EXIT.stepFailed, 'a step failed; the run stopped and kept its checkpoint (`runbook resume <run-id>`)'],
   [EXIT.badInput, 'bad input: usage, params, runbook file, run id, corrupt checkpoint, changed runbook, approval impossible without a TTY'],
   [EXIT.rolledBack, 'a step failed and the completed steps were rolled back'],
-  [EXIT.aborted, 'the operator refused an approval or chose abort'],
+  [EXIT.aborted, 'the operator refused an approval (abort at an approval prompt; abort after a failure is 1)'],
   [EXIT.lockBusy, 'another run holds the target lock'],
   [EXIT.precondition, 'stopped before changing anything: a known fix is missing, a preflight check failed, or an in-flight step needs a person'],
   [EXIT.rollbackIncomplete, 'rollback stopped (irreversible step or failing hook): finish by hand as the message says'],

@@ -17,6 +17,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .version(packageVersion(), '-V, --version')
     .option('--state-dir <dir>', 'where runs and locks live (default .runbook; env RUNBOOK_STATE_DIR)')
     .option('--runbooks <dir>', 'a directory of runbook files, searched before the built-in ones (repeatable)', collect, [])
+    .option('--config <file>', `defaults for notify/stateDir/runbooks (default ./runbook.config.json; env RUNBOOK_CONFIG)`)
     .option('--json', 'machine-readable output')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .exitOverride()
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   registerInspectCommands(program, io, setExit);
   registerTimelineCommands(program, io, setExit);
   registerSandboxCommand(program);
+  program.hook('preAction', async (_program, action) => applyConfig(program, action, io));
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
 
   try {
@@ -49,6 +51,17 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     const json = argv.includes('--json');
     if (isRunbookError(e)) return reportError(io, e, json);
     return reportError(io, new RunbookError('INTERNAL', `Unexpected error: ${describeError(e)}`, { hint: 'This is a bug; the run directory and timeline are intact. Please report it with the stack below.' }), json) + (io.err.write(`${(e as Error).stack ?? ''}\n`) ? 0 : 0);
+  }
+}
+
+/** Config file values fill in what flags (and env, for the state dir) did not say. */
+async function applyConfig(program: Command, action: Command, io: Io): Promise<void> {
+  const { loadConfig } = await import('./config.js');
+  const cfg = loadConfig(program.opts<{ config?: string }>().config, io.env, io.cwd);
+  if (cfg.stateDir && program.getOptionValueSource('stateDir') !== 'cli' && !io.env.RUNBOOK_STATE_DIR) program.setOptionValue('stateDir', cfg.stateDir);
+  if (cfg.runbooks) program.setOptionValue('runbooks', [...(program.opts<{ runbooks?: string[] }>().runbooks ?? []), ...cfg.runbooks]);
+  if (cfg.notify && action.options.some((o) => o.attributeName() === 'notify') && action.getOptionValueSource('notify') !== 'cli') {
+    action.setOptionValue('notify', cfg.notify);
   }
 }
 

@@ -77,15 +77,29 @@ export async function loadRunbook(file: string): Promise<LoadedRunbook> {
 
 let registered = false;
 
-/** Let runbooks outside this package import `upgrade-runbook` and `zod` (see resolve-hooks.ts). */
+/**
+ * Module resolution hooks for runbook files kept outside this package (`--runbooks ~/books`):
+ * `upgrade-runbook` and `zod` resolve to this installation's copies when the runbook's own
+ * directory has none. A data: URL, so the hooks load the same from dist/ and from src/.
+ */
+const RESOLVE_HOOKS = `
+const fallbacks = {};
+export function initialize(data) { Object.assign(fallbacks, data.fallbacks); }
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    const url = fallbacks[specifier];
+    if (url && e && e.code === 'ERR_MODULE_NOT_FOUND') return { url, shortCircuit: true };
+    throw e;
+  }
+}`;
+
 async function registerFallbacks(): Promise<void> {
   if (registered) return;
   registered = true;
   const { register } = await import('node:module');
-  const here = import.meta.url;
-  const fallbacks = {
-    'upgrade-runbook': new URL('../index.js', here).href,
-    zod: import.meta.resolve('zod'),
-  };
-  register(new URL('./resolve-hooks.js', here).href, { parentURL: here, data: { fallbacks } });
+  const index = new URL(import.meta.url.endsWith('.ts') ? '../index.ts' : '../index.js', import.meta.url).href;
+  const fallbacks = { 'upgrade-runbook': index, zod: import.meta.resolve('zod') };
+  register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOKS)}`, { parentURL: import.meta.url, data: { fallbacks } });
 }

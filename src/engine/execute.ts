@@ -1,7 +1,7 @@
 import type { AnyStep, FixCheck, Runbook, StepContext } from '../dsl/types.js';
 import { describeError, isAbortError, isRunbookError, RunbookError } from '../errors.js';
 import { isoUtc } from '../ports/clock.js';
-import type { Prompter } from '../ports/prompter.js';
+import type { Choice, Prompter } from '../ports/prompter.js';
 import type { RunStatus, StepState } from '../store/checkpoint.js';
 import type { Run } from '../store/run-store.js';
 import { buildStepContext } from './context.js';
@@ -15,7 +15,18 @@ import type { EngineDeps, EngineSettings } from './types.js';
 /** Outputs up to this size (JSON chars) ride in their step.completed event. */
 const MAX_OUTPUT_IN_EVENT = 16 * 1024;
 
-export type StepResult = 'executed' | 'described' | 'skipped' | 'done before' | 'failed' | 'rolled back' | 'rollback failed' | 'not reached';
+export type StepResult =
+  | 'executed'
+  | 'described'
+  | 'skipped'
+  | 'done before'
+  | 'failed'
+  | 'refused'
+  | 'interrupted'
+  | 'rolled back'
+  | 'rollback failed'
+  | 'not rolled back'
+  | 'not reached';
 
 export interface SummaryRow {
   id: string;
@@ -53,7 +64,9 @@ export class Executor {
   private readonly guards: GuardSupervisor;
   private readonly results = new Map<string, Pick<SummaryRow, 'result' | 'durationMs' | 'note'>>();
   private readonly titles = new Map<string, string>();
-  private currentPrompter: Prompter | undefined;
+  private currentUi: StepUi | undefined;
+  private currentItemId: string | undefined;
+  private promptChain: Promise<unknown> = Promise.resolve();
   private interrupted = false;
 
   constructor(
@@ -70,7 +83,11 @@ export class Executor {
       settings,
       params,
       this.abort.signal,
-      () => this.deps.prompter ?? (settings.interactive ? this.currentPrompter : undefined),
+      () => {
+        const p = this.deps.prompter ?? (settings.interactive ? this.currentUi?.prompter : undefined);
+        return p ? this.queued(p) : undefined;
+      },
+      (text) => this.currentUi?.status(text),
     );
   }
 
@@ -120,6 +137,9 @@ export class Executor {
     }
     switch (stop.kind) {
       case 'interrupted':
+        if (this.currentItemId && !this.results.has(this.currentItemId)) {
+          this.results.set(this.currentItemId, { result: 'interrupted', note: 'in flight when stopped; a resume re-checks it first' });
+        }
         this.setRunStatus('interrupted');
         return { status: 'interrupted', error: stop.error };
       case 'rollback': {
@@ -134,6 +154,11 @@ export class Executor {
           now: () => this.deps.clock.now(),
         });
         for (const [id, r] of rb.results) this.results.set(id, { result: r });
+        for (const [id, r] of this.results) {
+          if (r.result === 'executed' && this.run.checkpoint.steps[id]?.status === 'completed' && this.isMutating(id)) {
+            this.results.set(id, { ...r, result: 'not rolled back' });
+          }
+        }
         const status: RunStatus = rb.complete ? 'rolled-back' : 'rollback-incomplete';
         this.setRunStatus(status);
         const error = rb.complete
@@ -162,8 +187,9 @@ export class Executor {
   // ——— one item ———
 
   private async runItem(item: PlannedItem, next: PlannedItem | null, ui: StepUi): Promise<void> {
-    this.currentPrompter = ui.prompter;
-    const prompter = this.deps.prompter ?? ui.prompter;
+    this.currentUi = ui;
+    this.currentItemId = item.id;
+    const prompter = this.queued(this.deps.prompter ?? ui.prompter);
     const state = this.run.step(item.id);
     const fixUndone = item.kind === 'fix-apply' && (this.run.step(`fix.${item.fix?.id ?? ''}`).output as FixCheck | undefined)?.ok === false;
     if (item.action === 'done' && !fixUndone) {
@@ -171,30 +197,48 @@ export class Executor {
       ui.title(`${this.titleOf(item)} (${state.status} earlier)`);
       return;
     }
-    // A new step does not start while an incident is open.
-    if (this.guards.paused) ui.status('Paused: waiting for the open incident to be resolved (see the guard)…');
-    await this.guards.whenClear();
-    this.throwIfInterrupted();
+    await this.waitForClear(ui);
 
     if (item.kind === 'fix-apply' && !(await this.fixApplyWanted(item, ui, prompter))) return;
 
-    if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) return;
-
     if (this.settings.dryRun && (item.step.mutates || item.step.dryRun === 'describe')) {
+      if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) return;
       await this.describe(item);
       return;
     }
-    if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter))) return;
-
+    // Guards watch from here: through a resume's re-probe (it may wait on an update in flight)
+    // and the approval prompt, not only once the step runs.
     if (!this.settings.dryRun) this.guards.startFor(item);
     try {
+      if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) return;
+      if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter, ui))) return;
+      // An incident may have opened while the approval prompt was up.
+      await this.waitForClear(ui);
       await this.attempts(item, ui, prompter);
     } finally {
       // Keep guards running into the next step if it is covered too; wait out an open incident.
-      await this.guards.whenClear();
+      await this.waitForClear(ui);
       await this.guards.stopExcept(next);
     }
-    if (item.kind === 'fix-check') this.afterFixCheck(item, next);
+    if (item.kind === 'fix-check') this.afterFixCheck(item, next, ui);
+  }
+
+  /** A new step (or attempt) does not start while an incident is open; say so on its line. */
+  private async waitForClear(ui: StepUi): Promise<void> {
+    if (this.guards.paused) ui.status('Paused: an incident is open (see above); waiting until the guard sees the target groups healthy…');
+    await this.guards.whenClear();
+    this.throwIfInterrupted();
+  }
+
+  /** One prompt at a time: a guard's question waits for the approval on screen, and vice versa. */
+  private queued(p: Prompter): Prompter {
+    return {
+      select: <T extends string>(message: string, choices: readonly Choice<T>[], signal?: AbortSignal): Promise<T> => {
+        const turn = this.promptChain.then(() => p.select(message, choices, signal));
+        this.promptChain = turn.catch(() => undefined);
+        return turn;
+      },
+    };
   }
 
   private async attempts(item: PlannedItem, ui: StepUi, prompter: Prompter): Promise<void> {
@@ -350,14 +394,14 @@ export class Executor {
     this.run.record({
       type: 'step.described',
       stepId: item.id,
-      message: `Would: ${text}`,
+      message: /^Would\b/.test(text) ? text : `Would: ${text}`,
       data: { title: this.titleOf(item), mutates: item.step.mutates, description: text },
     });
     this.results.set(item.id, { result: 'described', note: text });
   }
 
   /** Approve / skip / abort before a mutating step. */
-  private async approve(item: PlannedItem, prompter: Prompter): Promise<boolean> {
+  private async approve(item: PlannedItem, prompter: Prompter, ui: StepUi): Promise<boolean> {
     const ctx = this.context(item.step, 1, this.abort.signal, () => undefined);
     const text = approvalText(item.step, ctx) ?? this.titleOf(item);
     if (this.settings.yes) {
@@ -366,7 +410,10 @@ export class Executor {
       return true;
     }
     this.run.record({ type: 'approval.requested', stepId: item.id, message: `Approval requested: ${text}`, data: { approval: text } });
-    if (!this.settings.interactive && !this.deps.prompter) throw new Stop('refused', needsApproval(item.id));
+    if (!this.settings.interactive && !this.deps.prompter) {
+      this.results.set(item.id, { result: 'refused', note: 'nobody to approve it (no TTY, no --yes)' });
+      throw new Stop('refused', needsApproval(item.id));
+    }
     const choices = [
       { value: 'approve' as const, name: 'Approve and run it' },
       ...(item.step.skippable ? [{ value: 'skip' as const, name: 'Skip this step' }] : []),
@@ -378,14 +425,17 @@ export class Executor {
       return true;
     }
     if (answer === 'skip') {
-      this.skip(item, 'skipped by the operator at the approval prompt', 'approval.skipped');
+      this.skip(item, 'skipped by the operator at the approval prompt', ui, 'approval.skipped');
       return false;
     }
     this.run.record({ type: 'approval.refused', stepId: item.id, message: `Refused: ${this.titleOf(item)}; the run stops here`, data: {} });
+    this.results.set(item.id, { result: 'refused', note: 'refused at the approval prompt' });
     throw new Stop('refused', new RunbookError('ABORTED', `Aborted at the approval of '${item.id}' (${this.titleOf(item)}).`, { hint: `Resume later with \`runbook resume ${this.run.id}\`.` }));
   }
 
-  private skip(item: PlannedItem, reason: string, type: 'step.skipped' | 'approval.skipped' = 'step.skipped'): void {
+  private skip(item: PlannedItem, reason: string, ui: StepUi, type: 'step.skipped' | 'approval.skipped' = 'step.skipped'): void {
+    ui.title(`${this.titleOf(item)} — skipped: ${reason}`);
+    ui.skip(`${this.titleOf(item)} — skipped: ${reason}`);
     this.run.update(
       () => {
         const s = this.run.step(item.id);
@@ -413,7 +463,7 @@ export class Executor {
 
   // ——— known fixes ———
 
-  private afterFixCheck(item: PlannedItem, next: PlannedItem | null): void {
+  private afterFixCheck(item: PlannedItem, next: PlannedItem | null, ui: StepUi): void {
     const fix = item.fix;
     const result = this.run.step(item.id).output as FixCheck | undefined;
     if (!fix || !result) return;
@@ -421,6 +471,7 @@ export class Executor {
       this.run.record({ type: 'fix.verified', stepId: item.id, message: `Fix in place: ${fix.title} — ${result.message}`, data: { fixId: fix.id } });
       return;
     }
+    ui.title(`${this.titleOf(item)} — MISSING: ${result.message}`);
     this.run.record({
       type: 'fix.missing',
       stepId: item.id,
@@ -439,11 +490,11 @@ export class Executor {
     if (!fix) return true;
     const check = this.run.step(`fix.${fix.id}`).output as FixCheck | undefined;
     if (check?.ok) {
-      this.skip(item, 'not needed: the fix is already in place');
+      this.skip(item, 'not needed: the fix is already in place', ui);
       return false;
     }
     if (this.override(fix.id, item.id, fix.title)) {
-      this.skip(item, 'deliberately overridden by the operator');
+      this.skip(item, 'deliberately overridden by the operator', ui);
       return false;
     }
     if (this.settings.dryRun) return true; // described below
@@ -468,7 +519,7 @@ export class Executor {
       }
       if (answer === 'override') {
         this.recordOverride(fix.id, item.id, fix.title, 'chosen at the prompt');
-        this.skip(item, 'deliberately overridden by the operator');
+        this.skip(item, 'deliberately overridden by the operator', ui);
         return false;
       }
       this.run.record({ type: 'approval.refused', stepId: item.id, message: `Refused: ${fix.title}`, data: {} });
@@ -505,6 +556,10 @@ export class Executor {
       whilePaused: () => this.guards.whenClear(),
       status,
     });
+  }
+
+  private isMutating(id: string): boolean {
+    return this.run.checkpoint.runbook.steps.find((s) => s.id === id)?.mutates ?? false;
   }
 
   titleOf(item: { id: string; step: AnyStep }): string {

@@ -42,6 +42,8 @@ export class GuardSupervisor {
     private readonly params: Record<string, unknown>,
     private readonly runSignal: AbortSignal,
     private readonly prompter: () => Prompter | undefined,
+    /** Puts a line on the screen (the running step's status): incidents must be seen, not only recorded. */
+    private readonly show: (text: string) => void = () => undefined,
   ) {}
 
   covering(item: PlanItem): AnyGuard[] {
@@ -156,6 +158,7 @@ export class GuardSupervisor {
       remediations: 0,
     };
     this.incident = incident;
+    this.show(`INCIDENT: ${finding.summary} — the run is paused until it is resolved`);
     this.run.record({
       type: 'incident.detected',
       message: `Incident: ${finding.summary}. The run is paused until it is resolved.`,
@@ -182,6 +185,7 @@ export class GuardSupervisor {
     }
     if (mode === 'off') {
       if (incident.remediations === 0) {
+        this.show(`INCIDENT: ${finding.summary} — remediation is off: fix it by hand; the run goes on once the guard sees it healthy`);
         this.run.record({
           type: 'note',
           message: `Automatic remediation is off: fix it by hand (${finding.summary}); the run continues once the guard sees it healthy.`,
@@ -192,6 +196,7 @@ export class GuardSupervisor {
       return;
     }
     incident.remediations++;
+    this.show(`INCIDENT: remediating (attempt ${incident.remediations}): ${guard.title}…`);
     this.run.record({
       type: 'incident.remediating',
       message: `Remediating (attempt ${incident.remediations}): ${guard.title}`,
@@ -236,6 +241,7 @@ export class GuardSupervisor {
       },
     });
     this.incident = null;
+    this.show(`Incident resolved after ${Math.round(durationMs / 100) / 10}s: ${incident.finding.summary}`);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();

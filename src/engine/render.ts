@@ -7,6 +7,8 @@ import type { RendererKind } from './types.js';
 export interface StepUi {
   title(text: string): void;
   status(text: string): void;
+  /** Mark the line skipped (not ✔) with the reason. */
+  skip(reason: string): void;
   prompter: Prompter;
 }
 
@@ -70,6 +72,9 @@ function makeUi(wrapper: AnyWrapper, baseTitle: string, renderer: RendererKind):
   return {
     title: (text) => {
       wrapper.title = text;
+    },
+    skip: (reason) => {
+      wrapper.skip(reason);
     },
     status: (text) => {
       if (renderer === 'default') {

@@ -21,6 +21,9 @@ export const CONTROL_PLANE_IRREVERSIBLE =
 export interface ControlPlaneOutput {
   cluster: string;
   version: string;
+  /** The versions this step moved between (postmortems name them). */
+  fromVersion: string;
+  toVersion: string;
   updateId: string | null;
   status: string;
   /** The cluster was already on the target version: nothing was sent. */
@@ -38,7 +41,7 @@ async function findVersionUpdate(ctx: StepContext<EksUpgradeParams>, to: string,
   return undefined;
 }
 
-async function waitAndFinish(ctx: StepContext<EksUpgradeParams>, updateId: string, to: string): Promise<ControlPlaneOutput> {
+async function waitAndFinish(ctx: StepContext<EksUpgradeParams>, updateId: string, to: string, from: string): Promise<ControlPlaneOutput> {
   const io = await eksIo(ctx);
   const final = await waitForUpdate(io, ctx.params.cluster, updateId, {
     ...waitOptions(ctx, CONTROL_PLANE_TIMEOUT_MS, { minDelayMs: 10_000, maxDelayMs: 30_000 }),
@@ -53,7 +56,7 @@ async function waitAndFinish(ctx: StepContext<EksUpgradeParams>, updateId: strin
     });
   }
   ctx.record(`Control plane of ${ctx.params.cluster} is on ${to} (update ${updateId})`, { updateId });
-  return { cluster: ctx.params.cluster, version: to, updateId, status: 'Successful', alreadyAtTarget: false };
+  return { cluster: ctx.params.cluster, version: to, fromVersion: from, toVersion: to, updateId, status: 'Successful', alreadyAtTarget: false };
 }
 
 /**
@@ -76,12 +79,12 @@ export function controlPlaneStep(v: ClusterVersions) {
     check: async (ctx) => {
       const c = await describeCluster(await eksIo(ctx), ctx.params.cluster);
       const running = await findVersionUpdate(ctx, v.to, true);
-      if (running?.id) return { done: true, output: await waitAndFinish(ctx, running.id, v.to), reason: `re-attached to update ${running.id}` };
+      if (running?.id) return { done: true, output: await waitAndFinish(ctx, running.id, v.to, v.from), reason: `re-attached to update ${running.id}` };
       if (c.version === v.to && c.status === 'ACTIVE') {
         const done = await findVersionUpdate(ctx, v.to, false);
         return {
           done: true,
-          output: { cluster: ctx.params.cluster, version: v.to, updateId: done?.id ?? null, status: 'Successful', alreadyAtTarget: !done },
+          output: { cluster: ctx.params.cluster, version: v.to, fromVersion: v.from, toVersion: v.to, updateId: done?.id ?? null, status: 'Successful', alreadyAtTarget: !done },
           reason: `cluster already on ${v.to}`,
         };
       }
@@ -92,9 +95,9 @@ export function controlPlaneStep(v: ClusterVersions) {
       const c = await describeCluster(io, ctx.params.cluster);
       if (c.version === v.to) {
         const running = await findVersionUpdate(ctx, v.to, true);
-        if (running?.id) return waitAndFinish(ctx, running.id, v.to);
+        if (running?.id) return waitAndFinish(ctx, running.id, v.to, v.from);
         ctx.record(`Control plane of ${ctx.params.cluster} already on ${v.to}: nothing to do`);
-        return { cluster: ctx.params.cluster, version: v.to, updateId: null, status: 'Successful', alreadyAtTarget: true };
+        return { cluster: ctx.params.cluster, version: v.to, fromVersion: v.to, toVersion: v.to, updateId: null, status: 'Successful', alreadyAtTarget: true };
       }
       // Durable before the call: a crash between here and the response resumes with this token.
       const token = await ctx.remember('clientRequestToken', () => randomUUID());
@@ -121,7 +124,7 @@ export function controlPlaneStep(v: ClusterVersions) {
       if (!updateId) throw new RunbookError('AWS_ERROR', 'UpdateClusterVersion returned no update id');
       await ctx.remember('updateId', () => updateId ?? '');
       ctx.record(`UpdateClusterVersion ${ctx.params.cluster} → ${v.to} accepted: update ${updateId}`, { updateId, clientRequestToken: token });
-      return waitAndFinish(ctx, updateId, v.to);
+      return waitAndFinish(ctx, updateId, v.to, v.from);
     },
   });
 }

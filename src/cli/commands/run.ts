@@ -11,6 +11,7 @@ import { RunbookError } from '../../errors.js';
 import { systemClock } from '../../ports/clock.js';
 import type { Notifier } from '../../ports/notifier.js';
 import { nullNotifier } from '../../ports/notifier.js';
+import type { RunningSandbox } from '../../sandbox/index.js';
 import type { Run, RunStore } from '../../store/run-store.js';
 import { createRedactor } from '../../timeline/redact.js';
 import { EXIT, EXIT_BY_CODE } from '../exit-codes.js';
@@ -125,7 +126,7 @@ interface Prepared {
   deps: EngineDeps;
   store: RunStore;
   sandboxParams: Record<string, string>;
-  /** Tell the notifier which run it reports on (for its delivery-failure notes). */
+  /** Tell the notifier (and the sandbox fault watcher) which run they report on. */
   bind: (run: Run) => void;
   close: () => Promise<void>;
 }
@@ -133,25 +134,12 @@ interface Prepared {
 /** Flags + env → engine settings and the real ports (AWS, kubectl, zx, notifier, sandbox). */
 async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: boolean, dryRun: boolean): Promise<Prepared> {
   const interactive = io.stdinIsTTY && io.stdoutIsTTY && !opts.ci;
-  const env = { ...io.env };
-  const sandboxParams: Record<string, string> = {};
-  let closeSandbox = async (): Promise<void> => undefined;
-  if (sandbox) {
-    const { startSandbox } = await import('../../sandbox/index.js');
-    const sb = await startSandbox({
-      scenario: opts.scenario ?? 'default',
-      ...(opts.speed ? { speed: Number(opts.speed) } : {}),
-    });
-    Object.assign(env, sb.env);
-    sandboxParams.cluster = sb.clusterName;
-    sandboxParams.region = sb.region;
-    closeSandbox = () => sb.close();
-  }
-  const secrets = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN].filter((s): s is string => !!s && s.length >= 8 && !sandbox);
-  const { notifier, bind } = await buildNotifier(opts.notify, env, secrets);
+  // Everything that can reject bad input happens before a sandbox server exists to be left behind.
+  const secrets = [io.env.AWS_SECRET_ACCESS_KEY, io.env.AWS_SESSION_TOKEN].filter((s): s is string => !!s && s.length >= 8 && !sandbox);
+  const { notifier, bind: bindNotifier } = await buildNotifier(opts.notify, io.env, secrets);
   const redactor = createRedactor(secrets);
-  const store = await openStore(g, env, io.cwd, (v) => redactor.redact(v));
-  const scale = Number(env.RUNBOOK_POLL_SCALE ?? (sandbox ? '0.02' : '1'));
+  const store = await openStore(g, io.env, io.cwd, (v) => redactor.redact(v));
+  const scale = Number(io.env.RUNBOOK_POLL_SCALE ?? (sandbox ? '0.02' : '1'));
   const settings: EngineSettings = {
     dryRun,
     sandbox,
@@ -162,7 +150,8 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
     onFailure: opts.onFailure ?? (interactive ? 'ask' : 'abort'),
     remediate: opts.remediate ?? (opts.yes || !interactive ? 'auto' : 'ask'),
     pollScale: Number.isFinite(scale) && scale > 0 ? scale : 1,
-    renderer: env.RUNBOOK_RENDERER === 'silent' ? 'silent' : interactive ? 'default' : 'simple',
+    // --json owns stdout: progress would corrupt the document.
+    renderer: io.env.RUNBOOK_RENDERER === 'silent' || g.json ? 'silent' : interactive ? 'default' : 'simple',
   };
   const [{ createAwsClients }, { createKube }, { $ }, { recordedShell }] = await Promise.all([
     import('../../aws/clients.js'),
@@ -170,23 +159,99 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
     import('zx/core'),
     import('../../ports/shell.js'),
   ]);
-  const endpoint = opts.endpointUrl ?? env.AWS_ENDPOINT_URL;
-  const kubeconfig = opts.kubeconfig ?? env.KUBECONFIG;
-  const deps: EngineDeps = {
-    clock: systemClock,
-    aws: createAwsClients({
-      region: '',
-      ...(opts.profile ?? env.AWS_PROFILE ? { profile: opts.profile ?? env.AWS_PROFILE } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      ...(sandbox ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'sandbox', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'sandbox' } } : {}),
-      ...(env.RUNBOOK_RETRY_BASE_MS ? { retryBaseDelayMs: Number(env.RUNBOOK_RETRY_BASE_MS) } : {}),
-    }),
-    kube: createKube({ ...(kubeconfig ? { kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) }),
-    shell: (record, signal) => recordedShell($, record, signal),
-    notifier,
-    out: io.out,
+  const env = { ...io.env };
+  const sandboxParams: Record<string, string> = {};
+  let sb: RunningSandbox | null = null;
+  if (sandbox) {
+    const { startSandbox } = await import('../../sandbox/index.js');
+    sb = await startSandbox({ scenario: opts.scenario ?? 'default', ...(opts.speed ? { speed: Number(opts.speed) } : {}) });
+    Object.assign(env, sb.env);
+    sandboxParams.cluster = sb.clusterName;
+    sandboxParams.region = sb.region;
+  }
+  const faults = sb ? watchSandboxFaults(sb) : null;
+  try {
+    const endpoint = opts.endpointUrl ?? env.AWS_ENDPOINT_URL;
+    const kubeconfig = opts.kubeconfig ?? env.KUBECONFIG;
+    const deps: EngineDeps = {
+      clock: systemClock,
+      aws: createAwsClients({
+        region: '',
+        ...((opts.profile ?? env.AWS_PROFILE) ? { profile: opts.profile ?? env.AWS_PROFILE } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        ...(sandbox ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'sandbox', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'sandbox' } } : {}),
+        ...(env.RUNBOOK_RETRY_BASE_MS ? { retryBaseDelayMs: Number(env.RUNBOOK_RETRY_BASE_MS) } : {}),
+      }),
+      kube: createKube({ ...(kubeconfig ? { kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) }),
+      shell: (record, signal) => recordedShell($, record, signal),
+      notifier,
+      out: io.out,
+    };
+    return {
+      settings,
+      deps,
+      store,
+      sandboxParams,
+      bind: (run) => {
+        bindNotifier(run);
+        faults?.bind(run);
+      },
+      close: async () => {
+        faults?.stop();
+        await sb?.close();
+      },
+    };
+  } catch (e) {
+    faults?.stop();
+    await sb?.close();
+    throw e;
+  }
+}
+
+/**
+ * In a --sandbox rehearsal the world knows when it broke: each fault record becomes a timeline
+ * note (source 'sandbox', faultAt) so time to detection is measured from the real fault.
+ */
+function watchSandboxFaults(sb: { faultRecords(): { at: string; kind: string; cause: string; trigger: string; targetGroupArns: string[]; detail: string }[] }) {
+  let run: Run | null = null;
+  let seen = 0;
+  const flush = (): void => {
+    const records = sb.faultRecords();
+    if (!run) return;
+    for (const r of records.slice(seen)) {
+      run.record({
+        type: 'note',
+        message: `Sandbox fault (${r.kind}, ${r.cause}): ${r.detail}`,
+        data: { source: 'sandbox', faultAt: r.at, kind: r.kind, cause: r.cause, trigger: r.trigger, targetGroupArns: r.targetGroupArns },
+      });
+    }
+    seen = records.length;
   };
-  return { settings, deps, store, sandboxParams, bind, close: closeSandbox };
+  const timer = setInterval(() => {
+    try {
+      flush();
+    } catch {
+      // the run's timeline closed between two ticks
+    }
+  }, 100);
+  timer.unref();
+  return {
+    bind: (r: Run) => {
+      run = r;
+      r.onEvent((e) => {
+        // Put the fault on the timeline right at the detection, not up to one tick later.
+        if (e.type === 'incident.detected') flush();
+      });
+    },
+    stop: () => {
+      try {
+        flush();
+      } catch {
+        // closed
+      }
+      clearInterval(timer);
+    },
+  };
 }
 
 /** Notifier for `--notify`; its delivery failures become timeline notes of the run it serves. */
@@ -227,7 +292,7 @@ async function runCommand(name: string, opts: RunOptions, flags: Record<string, 
     const result = await withSignals(io, p.bind, (onStart) =>
       startRun({ store: p.store, loaded, params, settings: p.settings, deps: p.deps, host: hostOf(io), pid: process.pid, onStart }),
     );
-    return report(result, loaded, g, io, p.settings);
+    return report(result, loaded, g, io, p.settings, !!opts.sandbox);
   } finally {
     await p.close();
   }
@@ -319,7 +384,7 @@ async function withSignals(
   }
 }
 
-function report(result: SessionResult, loaded: LoadedRunbook, g: GlobalOptions, io: Io, settings: EngineSettings): number {
+function report(result: SessionResult, loaded: LoadedRunbook, g: GlobalOptions, io: Io, settings: EngineSettings, inProcessSandbox = false): number {
   const { run, outcome } = result;
   const exit = outcome.error ? EXIT_BY_CODE[outcome.error.code] : EXIT.ok;
   if (g.json) {
@@ -338,16 +403,28 @@ function report(result: SessionResult, loaded: LoadedRunbook, g: GlobalOptions, 
   println(io.out);
   println(io.out, s.bold(`${settings.dryRun ? 'Dry run' : settings.sandbox ? 'Sandbox rehearsal' : 'Run'} ${run.id}: ${outcome.status}`));
   println(io.out, summaryTable(outcome.rows));
+  const events = run.events();
+  const detected = events.filter((e) => e.type === 'incident.detected').length;
+  if (detected > 0) {
+    const resolved = events.filter((e) => e.type === 'incident.resolved').length;
+    println(io.out);
+    println(io.out, s.yellow(`Incidents: ${detected} detected, ${resolved} resolved — \`runbook timeline ${run.id} --all\` has the details, \`runbook postmortem ${run.id}\` a draft.`));
+  }
   if (outcome.error) {
     println(io.out);
     println(io.out, `${s.red('error')} ${s.dim(`[${outcome.error.code}]`)} ${outcome.error.message}`);
     if (outcome.error.hint) println(io.out, `${s.yellow('next')}  ${outcome.error.hint}`);
   }
   println(io.out);
+  // Hints must run as printed: carry the state dir along when it is not the default.
+  const where = g.stateDir ? ` --state-dir ${g.stateDir}` : '';
   if (outcome.status === 'interrupted' || outcome.status === 'failed' || outcome.status === 'aborted') {
-    println(io.out, `Resume with:   runbook resume ${run.id}${g.stateDir ? ` --state-dir ${g.stateDir}` : ''}`);
+    if (settings.sandbox && inProcessSandbox) {
+      println(io.out, 'Resume:        this rehearsal\'s sandbox ended with the run; to rehearse a resume, start one with');
+      println(io.out, '               `runbook sandbox start` and run against it with --endpoint-url and --kubeconfig.');
+    } else println(io.out, `Resume with:   runbook resume ${run.id}${where}`);
   }
-  println(io.out, `Timeline:      runbook timeline ${run.id}`);
+  println(io.out, `Timeline:      runbook timeline ${run.id}${where}`);
   println(io.out, `Run directory: ${run.dir}`);
   return exit;
 }
