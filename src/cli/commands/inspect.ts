@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { flattenSteps } from '../../dsl/flatten.js';
 import { listRunbookFiles, loadRunbook, resolveRunbookFile } from '../../dsl/load.js';
 import { describeParams } from '../../dsl/params.js';
-import type { AnyStep, Runbook } from '../../dsl/types.js';
+import type { AnyStep, Runbook, StepContext } from '../../dsl/types.js';
 import { describeError, RunbookError } from '../../errors.js';
 import { forceUnlock, listLocks } from '../../store/lock.js';
 import { readTimeline } from '../../store/timeline-log.js';
@@ -62,6 +62,8 @@ async function listCommand(g: GlobalOptions, io: Io): Promise<number> {
 async function showCommand(name: string, g: GlobalOptions, io: Io): Promise<number> {
   const loaded = await loadRunbook(resolveRunbookFile(name, runbookDirs(g, io.env)));
   const rb = loaded.runbook;
+  const ctx = placeholderContext(rb);
+  showCtx = ctx;
   const params = describeParams(rb.params);
   const steps = flattenSteps(rb.steps);
   if (g.json) {
@@ -76,7 +78,7 @@ async function showCommand(name: string, g: GlobalOptions, io: Io): Promise<numb
         title: staticTitle(step),
         group: groups.join(' › ') || null,
         mutates: step.mutates,
-        approval: typeof step.approval === 'string' ? step.approval : step.approval ? '(computed at run time)' : null,
+        approval: textOf(step.approval, ctx) ?? null,
         rollback: !!step.rollback,
         irreversible: step.irreversible ?? false,
         check: !!step.check,
@@ -98,7 +100,7 @@ async function showCommand(name: string, g: GlobalOptions, io: Io): Promise<numb
     io.out,
     table(
       ['Flag', 'Type', 'Required', 'Default', 'Description'],
-      params.map((p) => [p.flag, p.type, p.required ? 'yes' : 'no', p.defaultValue === undefined ? '' : JSON.stringify(p.defaultValue), p.description ?? '']),
+      params.map((p) => [p.flag, p.type, p.required ? 'yes' : 'no', p.defaultValue === undefined ? '' : JSON.stringify(p.defaultValue), firstSentence(p.description ?? '')]),
     ),
   );
   println(io.out);
@@ -114,11 +116,17 @@ async function showCommand(name: string, g: GlobalOptions, io: Io): Promise<numb
     println(io.out, s.bold('Guards'));
     for (const gd of rb.guards) println(io.out, `  ${gd.id}: ${gd.title} — during ${gd.during === 'mutating' ? 'every mutating step' : gd.during.join(', ')}, every ${gd.intervalMs / 1000}s`);
   }
+  const approvals = steps.filter(({ step }) => step.mutates && step.approval);
+  if (approvals.length) {
+    println(io.out);
+    println(io.out, s.bold('Approvals (what the operator is asked before each change)'));
+    for (const { step } of approvals) println(io.out, wrap(`${step.id}: ${textOf(step.approval, ctx) ?? ''}`, 110, '    '));
+  }
   const irreversible = steps.filter(({ step }) => step.irreversible);
   if (irreversible.length) {
     println(io.out);
     println(io.out, s.bold('Irreversible steps (a rollback stops here)'));
-    for (const { step } of irreversible) println(io.out, `  ${step.id}: ${typeof step.irreversible === 'string' ? step.irreversible : 'cannot be undone automatically'}`);
+    for (const { step } of irreversible) println(io.out, wrap(`${step.id}: ${typeof step.irreversible === 'string' ? step.irreversible : 'cannot be undone automatically'}`, 110, '    '));
   }
   return EXIT.ok;
 }
@@ -135,8 +143,28 @@ function stepsTable(rb: Runbook): string {
   return table(['#', 'Id', 'Title', 'Kind', 'Undo', 'Check'], rows);
 }
 
+/**
+ * Titles and approval texts are often functions of the params ("Upgrade prod-eu to 1.20"): show
+ * them with each param's default or its <name>, so a reviewer reads the real sentence.
+ */
+function placeholderContext(rb: Runbook): StepContext {
+  const params = Object.fromEntries(describeParams(rb.params).map((p) => [p.name, p.defaultValue ?? `<${p.name}>`]));
+  return { params, output: () => ({}) } as unknown as StepContext;
+}
+
+function textOf(value: string | ((ctx: StepContext) => string) | undefined, ctx: StepContext): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  try {
+    return value(ctx);
+  } catch {
+    return '(computed at run time from earlier steps)';
+  }
+}
+
+let showCtx: StepContext | undefined;
+
 function staticTitle(step: AnyStep): string {
-  return typeof step.title === 'string' ? step.title : `${step.id} (title computed at run time)`;
+  return (showCtx ? textOf(step.title, showCtx) : typeof step.title === 'string' ? step.title : undefined) ?? step.id;
 }
 
 async function runsCommand(g: GlobalOptions, io: Io): Promise<number> {
@@ -196,4 +224,25 @@ async function unlockCommand(target: string | undefined, g: GlobalOptions, io: I
   if (g.json) printJson(io, { released: holder });
   else println(io.out, msg);
   return EXIT.ok;
+}
+
+/** Word-wrap for terminals; continuation lines indented. */
+function wrap(text: string, width: number, indent: string): string {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let line = '  ';
+  for (const w of words) {
+    if (line.trim() && line.length + w.length + 1 > width) {
+      lines.push(line);
+      line = indent;
+    }
+    line += (line.trim() ? ' ' : '') + w;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+function firstSentence(text: string): string {
+  const cut = text.split(/(?<=[.;])\s/)[0] ?? text;
+  return cut.length > 90 ? `${cut.slice(0, 89)}…` : cut;
 }
