@@ -444,7 +444,7 @@ export class Executor {
       },
       { deferrable: true },
     );
-    this.run.record({ type, stepId: item.id, message: `Skipped: ${this.titleOf(item)} — ${reason}`, data: { reason } });
+    this.run.record({ type, stepId: item.id, message: `Skipped: ${this.titleOf(item)} — ${reason}`, data: { reason, title: this.titleOf(item) } });
     if (type !== 'step.skipped') this.run.record({ type: 'step.skipped', stepId: item.id, message: `Skipped: ${this.titleOf(item)}`, data: { reason } });
     this.results.set(item.id, { result: 'skipped', note: reason });
   }

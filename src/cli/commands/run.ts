@@ -403,13 +403,6 @@ function report(result: SessionResult, loaded: LoadedRunbook, g: GlobalOptions, 
   println(io.out);
   println(io.out, s.bold(`${settings.dryRun ? 'Dry run' : settings.sandbox ? 'Sandbox rehearsal' : 'Run'} ${run.id}: ${outcome.status}`));
   println(io.out, summaryTable(outcome.rows));
-  const events = run.events();
-  const detected = events.filter((e) => e.type === 'incident.detected').length;
-  if (detected > 0) {
-    const resolved = events.filter((e) => e.type === 'incident.resolved').length;
-    println(io.out);
-    println(io.out, s.yellow(`Incidents: ${detected} detected, ${resolved} resolved — \`runbook timeline ${run.id} --all\` has the details, \`runbook postmortem ${run.id}\` a draft.`));
-  }
   if (outcome.error) {
     println(io.out);
     println(io.out, `${s.red('error')} ${s.dim(`[${outcome.error.code}]`)} ${outcome.error.message}`);
@@ -418,6 +411,13 @@ function report(result: SessionResult, loaded: LoadedRunbook, g: GlobalOptions, 
   println(io.out);
   // Hints must run as printed: carry the state dir along when it is not the default.
   const where = g.stateDir ? ` --state-dir ${g.stateDir}` : '';
+  const events = run.events();
+  const detected = events.filter((e) => e.type === 'incident.detected').length;
+  if (detected > 0) {
+    const resolved = events.filter((e) => e.type === 'incident.resolved').length;
+    println(io.out, s.yellow(`Incidents: ${detected} detected, ${resolved} resolved — see \`runbook timeline ${run.id}${where}\`; a draft: \`runbook postmortem ${run.id}${where}\``));
+    println(io.out);
+  }
   if (outcome.status === 'interrupted' || outcome.status === 'failed' || outcome.status === 'aborted') {
     if (settings.sandbox && inProcessSandbox) {
       println(io.out, 'Resume:        this rehearsal\'s sandbox ended with the run; to rehearse a resume, start one with');

@@ -83,9 +83,21 @@ function durationSuffix(e: TimelineEvent): string {
 
 /** ` — <message>` unless the message only repeats what the row already says. */
 function withMessage(head: string, e: TimelineEvent): string {
-  const msg = oneLine(e.message ?? '');
+  const msg = withoutEchoedLabel(head, oneLine(e.message ?? ''));
   if (msg === '' || head.includes(msg)) return head;
   return `${head}: ${msg}`;
+}
+
+/**
+ * Engine messages carry their own label ("Fix missing: …", "Resolved: …"); when the head
+ * already says it, drop the label so a row does not read "MISSING: Fix missing: …".
+ */
+function withoutEchoedLabel(head: string, msg: string): string {
+  const m = /^([A-Z][A-Za-z ,]{0,40}?)(?: \([^)]*\))?: (.+)$/.exec(msg);
+  if (!m?.[1] || !m[2]) return msg;
+  // The label's first word must be in the head ("Fix missing" under "Known fix … MISSING").
+  const first = m[1].toLowerCase().split(/[ ,]+/)[0] ?? '';
+  return first.length >= 3 && head.toLowerCase().includes(first) ? m[2] : msg;
 }
 
 function runStarted(e: TimelineEvent): string {
