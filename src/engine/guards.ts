@@ -118,7 +118,8 @@ export class GuardSupervisor {
     for (;;) {
       const mine = this.incident?.guardId === guard.id;
       if (this.runSignal.aborted || (loop.stop.signal.aborted && !mine)) return;
-      await this.pollOnce(guard, ctx);
+      // Right after a remediation, look again at once: recovery is measured to the next poll.
+      if (await this.pollOnce(guard, ctx)) continue;
       // Sleep until the next poll, or until told to stop (a step transition must not wait a
       // whole interval) — unless this guard's incident is open: then it keeps polling.
       const holding = this.incident?.guardId === guard.id;
@@ -133,20 +134,24 @@ export class GuardSupervisor {
     }
   }
 
-  private async pollOnce(guard: AnyGuard, ctx: GuardContext): Promise<void> {
+  /** One look at the world; true when it ran a remediation (so the next look comes at once). */
+  private async pollOnce(guard: AnyGuard, ctx: GuardContext): Promise<boolean> {
     let finding: GuardFinding | null;
     try {
       finding = await guard.poll(ctx);
       this.lastErrors.delete(guard.id);
     } catch (e) {
-      if (isAbortError(e)) return;
+      if (isAbortError(e)) return false;
       this.recordError(guard, `poll failed: ${describeError(e)}`);
-      return;
+      return false;
     }
     const open = this.incident;
+    const before = open?.remediations ?? 0;
     if (finding && !open) await this.open(guard, ctx, finding);
     else if (finding && open?.guardId === guard.id) await this.remediate(guard, ctx, open, finding);
     else if (!finding && open?.guardId === guard.id) this.resolve(open);
+    const now = this.incident;
+    return now !== null && now.guardId === guard.id && now.remediations > before && now.remediations <= MAX_REMEDIATIONS && !this.runSignal.aborted;
   }
 
   private async open(guard: AnyGuard, ctx: GuardContext, finding: GuardFinding): Promise<void> {
