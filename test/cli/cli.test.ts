@@ -164,3 +164,22 @@ export default defineRunbook({ id: 'hello', title: 'Hello from elsewhere', descr
     expect(r.stdout).toMatch(/hello\s+read-only\s+executed/);
   });
 });
+
+describe('runbook sandbox start', () => {
+  it('takes fault-injection flags and serves them on its control endpoint', async () => {
+    const sb = startCli(['sandbox', 'start', '--json', '--error-rate', '0.1', '--latency-ms', '5', '--fail-next-update', 'addon:coredns', '--detach-on', 'CreateAddon:vpc-cni']);
+    try {
+      await waitFor(() => sb.output().includes('"endpoint"'), 'the sandbox to print its endpoint');
+      const { endpoint } = JSON.parse(sb.output().split('\n')[0] ?? '{}') as { endpoint: string };
+      expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const faults = (await (await fetch(`${endpoint}/_sandbox/faults`)).json()) as Record<string, unknown>;
+      expect(faults).toMatchObject({ errorRate: 0.1, latencyMs: 5, failNextUpdate: ['addon:coredns'], detachTargetGroupsOn: ['CreateAddon:vpc-cni'] });
+    } finally {
+      sb.child.kill('SIGTERM');
+      await sb.done;
+    }
+    const bad = await runCli(['sandbox', 'start', '--error-rate', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--error-rate 2 is not between 0 and 1');
+  });
+});

@@ -7,7 +7,36 @@ interface SandboxStartOptions {
   state?: string;
   speed?: string;
   throttle?: boolean;
+  errorRate?: string;
+  latencyMs?: string;
+  failNextUpdate?: string[];
+  detachOn?: string[];
+  detachAt?: string;
   dir?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Fault flags → FaultSettings (the same settings the scenario file and /_sandbox/faults take). */
+function faultsFrom(opts: SandboxStartOptions): Record<string, unknown> {
+  const faults: Record<string, unknown> = {};
+  if (opts.throttle) faults.throttling = true;
+  if (opts.errorRate !== undefined) {
+    const rate = Number(opts.errorRate);
+    if (!(rate >= 0 && rate <= 1)) throw new RunbookError('USAGE', `--error-rate ${opts.errorRate} is not between 0 and 1`, { hint: 'e.g. --error-rate 0.05 answers 5% of AWS calls with a 503.' });
+    faults.errorRate = rate;
+  }
+  if (opts.latencyMs !== undefined) {
+    const ms = Number(opts.latencyMs);
+    if (!(ms >= 0)) throw new RunbookError('USAGE', `--latency-ms ${opts.latencyMs} is not a number of milliseconds`, { hint: 'e.g. --latency-ms 150' });
+    faults.latencyMs = ms;
+  }
+  if (opts.failNextUpdate?.length) faults.failNextUpdate = opts.failNextUpdate;
+  if (opts.detachOn?.length) faults.detachTargetGroupsOn = opts.detachOn;
+  if (opts.detachAt !== undefined) faults.detachAt = opts.detachAt;
+  return faults;
 }
 
 /** `runbook sandbox start`: a standalone simulated world that outlives the runs pointed at it. */
@@ -22,6 +51,11 @@ export function registerSandboxCommand(program: Command): void {
     .option('--speed <n>', 'model-time multiplier (1 = real pace)', '600')
     .option('--dir <dir>', 'where to write the kubeconfig (default: a fresh temp dir)')
     .option('--throttle', 'throttle reads as AWS does (token bucket 40, refill 10/s)')
+    .option('--error-rate <0..1>', 'answer this fraction of AWS calls with a 503')
+    .option('--latency-ms <n>', 'add this much latency to every answer')
+    .option('--fail-next-update <kind>', "fail the next update of a kind: cluster-version, addon[:NAME], nodegroup[:NAME] (repeatable)", collect, [])
+    .option('--detach-on <call>', "detach every target group when this call arrives, e.g. CreateAddon:vpc-cni (repeatable)", collect, [])
+    .option('--detach-at <when>', "detach every target group at a moment: now, +90s, +5m or an ISO model time")
     .option('--json', 'print the connection details as JSON')
     .action(async (opts: SandboxStartOptions, cmd: Command) => {
       const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
@@ -41,7 +75,7 @@ export function registerSandboxCommand(program: Command): void {
         speed,
         ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
         ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
-        ...(opts.throttle ? { faults: { throttling: true } } : {}),
+        faults: faultsFrom(opts),
       });
       const out = process.stdout;
       if (json) {
