@@ -7,6 +7,7 @@ import type { Run } from '../store/run-store.js';
 import { buildStepContext } from './context.js';
 import { GuardSupervisor } from './guards.js';
 import type { PlannedItem } from './plan.js';
+import { buildItems } from './plan.js';
 import type { StepUi, UiTask } from './render.js';
 import { runWithListr } from './render.js';
 import { rollbackCompleted } from './rollback.js';
@@ -253,6 +254,7 @@ export class Executor {
       state.attempts = attempt;
       state.startedAt = isoUtc(started);
       delete state.error;
+      if (attempt > 1) ui.title(`${this.titleOf(item)} (attempt ${attempt})`);
       this.run.record({
         type: 'step.started',
         stepId: item.id,
@@ -454,7 +456,7 @@ export class Executor {
     if (!interactive || this.settings.onFailure !== 'ask') return this.settings.onFailure === 'rollback' ? 'rollback' : 'abort';
     const answer = await prompter.select(`'${this.titleOf(item)}' failed: ${err.message.split('\n')[0] ?? ''}. What now?`, [
       { value: 'retry', name: 'Retry the step' },
-      { value: 'rollback', name: 'Roll back the completed steps (in reverse order)' },
+      { value: 'rollback', name: `Roll back the completed steps (in reverse order)${this.rollbackStopsAt()}` },
       { value: 'abort', name: 'Abort and keep the checkpoint (resume later)' },
     ], this.abort.signal);
     this.run.record({ type: 'note', stepId: item.id, message: `Operator chose to ${answer} after the failure of ${this.titleOf(item)}`, data: { decision: answer } });
@@ -556,6 +558,16 @@ export class Executor {
       whilePaused: () => this.guards.whenClear(),
       status,
     });
+  }
+
+  /** " — stops at X (irreversible)" when the newest completed irreversible step would end the chain. */
+  private rollbackStopsAt(): string {
+    const done = Object.entries(this.run.checkpoint.steps)
+      .filter(([, s]) => s.status === 'completed')
+      .sort(([, a], [, b]) => (b.completedSeq ?? 0) - (a.completedSeq ?? 0));
+    const byId = new Map(buildItems(this.runbook).map((i) => [i.id, i.step]));
+    const blocker = done.find(([id]) => byId.get(id)?.irreversible);
+    return blocker ? ` — stops at '${blocker[0]}', which cannot be undone` : '';
   }
 
   private isMutating(id: string): boolean {

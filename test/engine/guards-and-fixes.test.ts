@@ -32,9 +32,15 @@ describe('guards', () => {
   it('with remediation off, record the incident and keep the run paused until a person fixes it', async () => {
     const h = harness();
     withDelay(h.world, '300');
-    const fixByHand = setTimeout(() => writeFileSync(join(h.world, 'attached'), 'by hand'), 400);
+    // A person repairs the world 200 ms after the step broke it (never before: that would race).
+    writeFileSync(join(h.world, 'attached'), 'yes');
+    let missingFor = 0;
+    const fixByHand = setInterval(() => {
+      missingFor = existsSync(join(h.world, 'attached')) ? 0 : missingFor + 1;
+      if (missingFor >= 10) writeFileSync(join(h.world, 'attached'), 'by hand');
+    }, 20);
     const { outcome, run } = await runFixture(h, { breakWorld: true }, { remediate: 'off' }, undefined, GUARDED);
-    clearTimeout(fixByHand);
+    clearInterval(fixByHand);
     expect(outcome.status).toBe('completed');
     const types = run.events().map((e) => e.type);
     expect(types).toContain('incident.detected');
