@@ -87,7 +87,7 @@ describe('target locks', () => {
       import { hostname } from 'node:os';
       try {
         acquireLock(process.argv[1], { target: 'eks-1.20/eu-west-1/prod-eu', runId: 'run-' + process.pid, actor: 'a@h', host: hostname(), pid: process.pid, started: new Date().toISOString() });
-        console.log('WON'); setTimeout(() => {}, 1500);
+        console.log('WON'); setTimeout(() => {}, 5000);
       } catch (e) { console.log('LOST ' + e.code + ' ' + e.message); }`;
     const go = () =>
       new Promise<string>((resolve) => {
@@ -142,7 +142,7 @@ describe('stale lock takeover', () => {
         import { hostname } from 'node:os';
         try {
           const r = acquireLock(process.argv[1], { target: 't', runId: 'run-' + process.pid, actor: 'a@h', host: hostname(), pid: process.pid, started: new Date().toISOString() });
-          console.log(r.tookOverFrom ? 'TOOK' : 'WON'); setTimeout(() => {}, 800);
+          console.log(r.tookOverFrom ? 'TOOK' : 'WON'); setTimeout(() => {}, 5000);
         } catch (e) { console.log('LOST ' + e.code); }`;
       const go = () =>
         new Promise<string>((resolve) => {
