@@ -123,6 +123,10 @@ export interface StepContext<P = AnyParams, U extends AnyStep = AnyStep> {
 export interface GuardFinding {
   /** "tg-web lost its attachment to alb-prod (0/3 healthy)" */
   summary: string;
+  /** One line for the prompt's first line when `rows` carry the detail ("4 of 4 target groups out of service"). */
+  headline?: string;
+  /** One row per affected resource: shown as a table at the remediation prompt. */
+  rows?: Record<string, string | number | boolean | null>[];
   data?: Record<string, unknown>;
 }
 

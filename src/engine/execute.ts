@@ -8,6 +8,7 @@ import { buildStepContext } from './context.js';
 import { GuardSupervisor } from './guards.js';
 import type { PlannedItem } from './plan.js';
 import { buildItems } from './plan.js';
+import { findingsTable } from './table.js';
 import type { StepUi, UiTask } from './render.js';
 import { runWithListr } from './render.js';
 import { rollbackCompleted } from './rollback.js';
@@ -625,16 +626,6 @@ function fixMissingError(fixId: string, title: string, check: FixCheck & { ok: f
       `or skip it deliberately with --skip-known-fix ${fixId}="<reason>" (recorded). Nothing has been changed.`,
     details: { fixId, findings: check.findings },
   });
-}
-
-/** A small aligned table for terminals and error messages. */
-export function findingsTable(rows: readonly Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]): string => `  ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
 }
 
 function toRunbookError(e: unknown): RunbookError {

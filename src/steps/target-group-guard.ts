@@ -48,6 +48,13 @@ export function targetGroupGuard(
       if (bad.length === 0) return null;
       return {
         summary: `${bad.length} of ${diffs.length} target group(s) out of service: ${bad.map(describeDiff).join('; ')}`,
+        headline: `${bad.length} of ${diffs.length} target group(s) of ${ctx.params.cluster} out of service`,
+        rows: bad.map((d) => ({
+          targetGroup: d.name,
+          healthy: `${d.healthy}/${d.snapshotHealthy}`,
+          loadBalancers: `${d.loadBalancers}/${d.snapshotLoadBalancers}`,
+          rulesLost: d.lostRules.join(', ') || '-',
+        })),
         data: { targetGroups: bad.map((d) => ({ ...d })) },
       };
     },

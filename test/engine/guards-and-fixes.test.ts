@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scriptedPrompter } from '../../src/ports/prompter.js';
 import { FIXTURES, harness, resumeFixture, runFixture } from '../helpers/engine.js';
 
 const GUARDED = join(FIXTURES, 'runbooks', 'guarded.ts');
@@ -49,6 +50,21 @@ describe('guards', () => {
     expect(readFileSync(join(h.world, 'attached'), 'utf8')).toBe('by hand');
     expect(types.indexOf('step.started')).toBeLessThan(types.indexOf('incident.resolved'));
     expect(types.lastIndexOf('step.started')).toBeGreaterThan(types.indexOf('incident.resolved'));
+  });
+});
+
+describe('remediation on a terminal (--remediate ask)', () => {
+  it('asks before restoring, records the answer, and resolves', async () => {
+    const h = harness();
+    withDelay(h.world, '300');
+    const asked: string[] = [];
+    const { outcome, run } = await runFixture(h, { breakWorld: true }, { remediate: 'ask', interactive: true }, scriptedPrompter(['auto'], asked), GUARDED);
+    expect(outcome.status).toBe('completed');
+    expect(asked).toEqual([expect.stringContaining('the world lost its attachment')]);
+    expect(asked[0]).toContain('Restore it now (The world stays attached)?');
+    const types = run.events().map((e) => e.type);
+    expect(types.indexOf('approval.granted', types.indexOf('incident.detected'))).toBeLessThan(types.indexOf('incident.remediating'));
+    expect(types).toContain('incident.resolved');
   });
 });
 
