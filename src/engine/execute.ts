@@ -90,6 +90,7 @@ export class Executor {
         return p ? this.queued(p) : undefined;
       },
       (text) => this.currentUi?.status(text),
+      (reason) => this.interrupt(reason),
     );
   }
 
@@ -118,9 +119,9 @@ export class Executor {
       stop = e instanceof Stop ? e : this.interrupted ? new Stop('interrupted', interruptedError()) : new Stop('abort', toRunbookError(e));
     }
     // Guards keep watching through a rollback (undoing an add-on switch can detach targets too).
-    if (stop?.kind !== 'rollback') await this.guards.stopExcept(null);
+    if (stop?.kind !== 'rollback') await this.guards.stopExcept(null, { force: true });
     const outcome = await this.finish(stop);
-    await this.guards.stopExcept(null);
+    await this.guards.stopExcept(null, { force: true });
     return { ...outcome, rows: this.rows(planned) };
   }
 
@@ -128,7 +129,7 @@ export class Executor {
   async continueRollback(planned: readonly PlannedItem[], reason: string): Promise<RunOutcome> {
     const error = new RunbookError('STEP_FAILED', `Continuing the rollback that was interrupted (${reason}).`);
     const outcome = await this.finish(new Stop('rollback', error));
-    await this.guards.stopExcept(null);
+    await this.guards.stopExcept(null, { force: true });
     return { ...outcome, rows: this.rows(planned) };
   }
 
@@ -145,6 +146,9 @@ export class Executor {
         this.setRunStatus('interrupted');
         return { status: 'interrupted', error: stop.error };
       case 'rollback': {
+        // No listr task is live during the rollback: no screen line, no prompt (ask acts as auto).
+        this.currentUi = undefined;
+        this.guards.rollingBack = true;
         if (!this.settings.dryRun) this.guards.startMutatingGuards('rollback');
         const rb = await rollbackCompleted({
           run: this.run,
@@ -157,7 +161,7 @@ export class Executor {
         });
         for (const [id, r] of rb.results) this.results.set(id, { result: r });
         for (const [id, r] of this.results) {
-          if (r.result === 'executed' && this.run.checkpoint.steps[id]?.status === 'completed' && this.isMutating(id)) {
+          if ((r.result === 'executed' || r.result === 'done before') && this.run.checkpoint.steps[id]?.status === 'completed' && this.isMutating(id)) {
             this.results.set(id, { ...r, result: 'not rolled back' });
           }
         }
@@ -197,6 +201,7 @@ export class Executor {
     if (item.action === 'done' && !fixUndone) {
       this.results.set(item.id, { result: 'done before', note: `${state.status} in an earlier attempt` });
       ui.title(`${this.titleOf(item)} (${state.status} earlier)`);
+      await this.guards.stopExcept(next);
       return;
     }
     await this.waitForClear(ui);
@@ -211,16 +216,31 @@ export class Executor {
     // Guards watch from here: through a resume's re-probe (it may wait on an update in flight)
     // and the approval prompt, not only once the step runs.
     if (!this.settings.dryRun) this.guards.startFor(item);
+    let ok = false;
     try {
-      if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) return;
-      if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter, ui))) return;
+      if (item.action === 'reprobe' && (await this.reprobe(item, state, ui, true))) {
+        ok = true;
+        return;
+      }
+      if (item.step.mutates && item.kind !== 'fix-apply' && !(await this.approve(item, prompter, ui))) {
+        ok = true;
+        return;
+      }
       // An incident may have opened while the approval prompt was up.
       await this.waitForClear(ui);
       await this.attempts(item, ui, prompter);
+      ok = true;
+    } catch (e) {
+      // Ctrl-C at a prompt: stop now, not after the incident or the next queued question.
+      if (isAbortError(e)) this.interrupt('interrupted by the operator at a prompt');
+      throw e;
     } finally {
-      // Keep guards running into the next step if it is covered too; wait out an open incident.
-      await this.waitForClear(ui);
-      await this.guards.stopExcept(next);
+      // On success: keep guards running into the next step if it is covered too, and wait out
+      // an open incident. On failure the run is ending: execute() stops the guards (forced).
+      if (ok) {
+        await this.waitForClear(ui);
+        await this.guards.stopExcept(next);
+      }
     }
     if (item.kind === 'fix-check') this.afterFixCheck(item, next, ui);
   }
@@ -236,7 +256,15 @@ export class Executor {
   private queued(p: Prompter): Prompter {
     return {
       select: <T extends string>(message: string, choices: readonly Choice<T>[], signal?: AbortSignal): Promise<T> => {
-        const turn = this.promptChain.then(() => p.select(message, choices, signal));
+        const turn = this.promptChain.then(async () => {
+          if (this.interrupted) throw new RunbookError('INTERRUPTED', 'Interrupted before this question was asked.');
+          try {
+            return await p.select(message, choices, signal);
+          } catch (e) {
+            if (isAbortError(e)) this.interrupt('interrupted by the operator at a prompt');
+            throw e;
+          }
+        });
         this.promptChain = turn.catch(() => undefined);
         return turn;
       },
@@ -246,6 +274,8 @@ export class Executor {
   private async attempts(item: PlannedItem, ui: StepUi, prompter: Prompter): Promise<void> {
     const maxAttempts = item.step.retry?.attempts ?? 1;
     for (let tries = 1; ; tries++) {
+      // A retry does not start while an incident is open either.
+      if (tries > 1) await this.waitForClear(ui);
       const state = this.run.step(item.id);
       const attempt = state.attempts + 1;
       const started = this.deps.clock.now();
@@ -599,8 +629,20 @@ export class Executor {
       id: item.id,
       title: this.titleOf(item),
       mutates: item.step.mutates,
-      ...(this.results.get(item.id) ?? { result: 'not reached' as const }),
+      ...(this.results.get(item.id) ?? { result: this.resultFromCheckpoint(item) }),
     }));
+  }
+
+  /** For steps this process did not touch (a resumed rollback): what the checkpoint says. */
+  private resultFromCheckpoint(item: PlannedItem): StepResult {
+    const s = this.run.checkpoint.steps[item.id]?.status;
+    if (s === 'rolled-back') return 'rolled back';
+    if (s === 'rollback-failed') return 'rollback failed';
+    if (s === 'completed') return this.run.checkpoint.rollback && item.step.mutates ? 'not rolled back' : 'done before';
+    if (s === 'skipped') return 'skipped';
+    if (s === 'described') return 'described';
+    if (s === 'failed') return 'failed';
+    return 'not reached';
   }
 }
 

@@ -44,8 +44,23 @@ export class GuardSupervisor {
     private readonly runSignal: AbortSignal,
     private readonly prompter: () => Prompter | undefined,
     /** Puts a line on the screen (the running step's status): incidents must be seen, not only recorded. */
-    private readonly show: (text: string) => void = () => undefined,
+    private readonly showLine: (text: string) => void = () => undefined,
+    /** Stops the run (a guard that dies holding an open incident must not leave it paused forever). */
+    private readonly fatal: (reason: string) => void = () => undefined,
   ) {}
+
+  /** Set during a rollback: there is no live prompt then, so 'ask' remediates as 'auto'. */
+  rollingBack = false;
+  private forced = false;
+  private readonly forceStop = new AbortController();
+
+  private show(text: string): void {
+    try {
+      this.showLine(text);
+    } catch {
+      // the screen line belongs to a finished task (e.g. during a rollback): the timeline has it
+    }
+  }
 
   covering(item: PlanItem): AnyGuard[] {
     return this.guards.filter((g) => (g.during === 'mutating' ? item.step.mutates : g.during.includes(item.id)));
@@ -87,12 +102,34 @@ export class GuardSupervisor {
     // A guard must never take the run down: anything it throws is recorded, and it stops.
     loop.done = this.loop(loop).catch((e: unknown) => {
       this.recordError(guard, `stopped after an unexpected error: ${describeError(e)}`);
+      if (this.incident?.guardId === guard.id) {
+        // Nobody is left to see this incident close: stop the run rather than wait forever.
+        this.fatal(`guard '${guard.id}' stopped while incident ${this.incident.id} was open`);
+        this.release();
+      }
     });
     this.loops.set(guard.id, loop);
   }
 
-  /** Stop the guards not needed by `next`; a guard with an open incident runs until it is resolved. */
-  async stopExcept(next: PlanItem | null): Promise<void> {
+  /**
+   * Stop the guards not needed by `next`; a guard with an open incident runs until it is
+   * resolved — unless `force` (the run is ending: an open incident is recorded as left open).
+   */
+  async stopExcept(next: PlanItem | null, opts: { force?: boolean } = {}): Promise<void> {
+    if (opts.force) {
+      this.forced = true;
+      this.forceStop.abort();
+      const open = this.incident;
+      if (open) {
+        this.run.record({
+          type: 'note',
+          message: `Incident ${open.id} is still open as the run ends: ${open.finding.summary}. Check the target by hand.`,
+          data: { incidentId: open.id, guardId: open.guardId, open: true },
+        });
+        this.incident = null;
+        this.release();
+      }
+    }
     const keep = new Set(next ? this.covering(next).map((g) => g.id) : []);
     const stopping = [...this.loops.values()].filter((l) => !keep.has(l.guard.id));
     for (const l of stopping) l.stop.abort();
@@ -118,7 +155,7 @@ export class GuardSupervisor {
     });
     for (;;) {
       const mine = this.incident?.guardId === guard.id;
-      if (this.runSignal.aborted || (loop.stop.signal.aborted && !mine)) return;
+      if (this.runSignal.aborted || this.forced || (loop.stop.signal.aborted && !mine)) return;
       // Right after a remediation, look again at once: recovery is measured to the next poll.
       if (await this.pollOnce(guard, ctx)) continue;
       // Sleep until the next poll, or until told to stop (a step transition must not wait a
@@ -127,7 +164,7 @@ export class GuardSupervisor {
       try {
         await this.deps.clock.sleep(
           Math.max(1, guard.intervalMs * this.settings.pollScale),
-          holding ? this.runSignal : AbortSignal.any([this.runSignal, loop.stop.signal]),
+          holding ? AbortSignal.any([this.runSignal, this.forceStop.signal]) : AbortSignal.any([this.runSignal, loop.stop.signal]),
         );
       } catch {
         if (this.runSignal.aborted) return;
@@ -218,6 +255,8 @@ export class GuardSupervisor {
 
   private async remediationMode(guard: AnyGuard, incident: OpenIncident, finding: GuardFinding): Promise<'auto' | 'off'> {
     if (this.settings.remediate !== 'ask') return this.settings.remediate;
+    // During a rollback nobody is at a prompt, and the operator already chose to put things back.
+    if (this.rollingBack) return 'auto';
     if (incident.remediations > 0) return 'auto'; // the operator already said yes for this incident
     const prompter = this.prompter();
     if (!prompter) return 'off';
@@ -248,7 +287,11 @@ export class GuardSupervisor {
       },
     });
     this.incident = null;
+    this.release();
     this.show(`Incident resolved after ${Math.round(durationMs / 100) / 10}s: ${incident.finding.summary}`);
+  }
+
+  private release(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();

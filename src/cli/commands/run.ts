@@ -132,8 +132,15 @@ interface Prepared {
 }
 
 /** Flags + env → engine settings and the real ports (AWS, kubectl, zx, notifier, sandbox). */
-async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: boolean, dryRun: boolean): Promise<Prepared> {
-  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !opts.ci;
+async function prepare(
+  opts: RunOptions,
+  g: GlobalOptions,
+  io: Io,
+  mode: { startSandbox: boolean; sandbox: boolean; dryRun: boolean },
+): Promise<Prepared> {
+  const { sandbox, dryRun } = mode;
+  // --json owns stdout and hides the screen: nobody could see a prompt, so none may be asked.
+  const interactive = io.stdinIsTTY && io.stdoutIsTTY && !opts.ci && !g.json && io.env.RUNBOOK_RENDERER !== 'silent';
   // Everything that can reject bad input happens before a sandbox server exists to be left behind.
   const secrets = [io.env.AWS_SECRET_ACCESS_KEY, io.env.AWS_SESSION_TOKEN].filter((s): s is string => !!s && s.length >= 8 && !sandbox);
   const { notifier, bind: bindNotifier } = await buildNotifier(opts.notify, io.env, secrets);
@@ -162,7 +169,7 @@ async function prepare(opts: RunOptions, g: GlobalOptions, io: Io, sandbox: bool
   const env = { ...io.env };
   const sandboxParams: Record<string, string> = {};
   let sb: RunningSandbox | null = null;
-  if (sandbox) {
+  if (mode.startSandbox) {
     const { startSandbox } = await import('../../sandbox/index.js');
     sb = await startSandbox({ scenario: opts.scenario ?? 'default', ...(opts.speed ? { speed: Number(opts.speed) } : {}) });
     Object.assign(env, sb.env);
@@ -282,7 +289,7 @@ async function runCommand(name: string, opts: RunOptions, flags: Record<string, 
     const prev = raw[k];
     raw[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
   }
-  const p = await prepare(opts, g, io, !!opts.sandbox, !!opts.dryRun);
+  const p = await prepare(opts, g, io, { startSandbox: !!opts.sandbox, sandbox: !!opts.sandbox, dryRun: !!opts.dryRun });
   try {
     for (const [k, v] of Object.entries(p.sandboxParams)) if (k in loaded.runbook.params.shape && raw[k] === undefined) raw[k] = v;
     if (raw.region === undefined && io.env.AWS_REGION && 'region' in loaded.runbook.params.shape) raw.region = io.env.AWS_REGION;
@@ -316,8 +323,8 @@ async function resumeCommand(runId: string, opts: RunOptions, g: GlobalOptions, 
       hint: 'Pass the standalone sandbox with --endpoint-url and --kubeconfig (see `runbook sandbox start`).',
     });
   }
-  const p = await prepare(opts, g, io, !!opts.sandbox, cp.mode.dryRun || !!opts.dryRun);
-  p.settings.sandbox = cp.mode.sandbox;
+  // A sandbox run resumes against a standalone sandbox: sandbox pacing and dummy credentials.
+  const p = await prepare(opts, g, io, { startSandbox: false, sandbox: cp.mode.sandbox, dryRun: cp.mode.dryRun || !!opts.dryRun });
   try {
     setRegion(p.deps, cp.params);
     const { resumeRun } = await import('../../engine/session.js');
@@ -364,6 +371,10 @@ async function withSignals(
   let count = 0;
   const handler = (sig: NodeJS.Signals): void => {
     count++;
+    if (!executor) {
+      println(io.err, `\n${sig} before the run started: nothing was changed.`);
+      process.exit(EXIT.interrupted);
+    }
     if (count > 1) {
       println(io.err, '\nSecond interrupt: exiting now. The checkpoint on disk is safe.');
       process.exit(EXIT.interrupted);
