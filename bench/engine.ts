@@ -23,7 +23,7 @@ const { run, outcome } = await startRun({
   loaded,
   params: {},
   settings: { dryRun: false, sandbox: false, yes: true, interactive: false, applyKnownFixes: false, skipKnownFixes: {}, onFailure: 'abort', remediate: 'off', pollScale: 1, renderer: 'silent' },
-  deps: { clock: systemClock, aws: createAwsClients({ region: 'local-1' }), kube: createKube({}), shell: (r, s) => recordedShell($, r, s), notifier: nullNotifier, out: process.stdout },
+  deps: { clock: systemClock, aws: createAwsClients({ region: 'local-1' }), kube: createKube({}), shell: (r, s) => recordedShell($, r, s), notifier: nullNotifier },
   host: 'bench',
   pid: process.pid,
   onStart: (_ex, r) => r.onEvent((e) => e.type === 'step.started' && starts.push(performance.now())),

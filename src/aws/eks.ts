@@ -1,3 +1,4 @@
+import { formatDuration } from '../format.js';
 import type { Addon, Cluster, EKSClient, InsightSummary, Nodegroup, Update } from '@aws-sdk/client-eks';
 import { RunbookError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
@@ -195,12 +196,6 @@ export interface WaitOptions {
   whilePaused?: () => Promise<void>;
 }
 
-/** "2m10s", "45s". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 /**
  * Polls DescribeUpdate until the update leaves InProgress (EKS has no waiter for it; the
@@ -239,3 +234,4 @@ export function updateErrors(u: Update): string {
   const errs = (u.errors ?? []).map((e) => `${e.errorCode ?? 'Error'}: ${e.errorMessage ?? ''}`.trim());
   return errs.length > 0 ? errs.join('; ') : 'no error details from EKS';
 }
+

@@ -1,4 +1,3 @@
-import { isRunbookError } from '../errors.js';
 import type { RunbookError } from '../errors.js';
 import { EXIT_BY_CODE } from './exit-codes.js';
 
@@ -43,22 +42,4 @@ export function reportError(io: Io, e: RunbookError, json: boolean): number {
   return code;
 }
 
-export function asRunbookError(e: unknown): RunbookError | null {
-  return isRunbookError(e) ? e : null;
-}
 
-/** Plain aligned table for terminals (and pasteable as-is). */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}

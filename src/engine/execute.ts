@@ -8,7 +8,7 @@ import { buildStepContext } from './context.js';
 import { GuardSupervisor } from './guards.js';
 import type { PlannedItem } from './plan.js';
 import { buildItems } from './plan.js';
-import { findingsTable } from './table.js';
+import { recordTable } from '../format.js';
 import type { StepUi, UiTask } from './render.js';
 import { runWithListr } from './render.js';
 import { rollbackCompleted } from './rollback.js';
@@ -101,9 +101,6 @@ export class Executor {
     this.abort.abort(new RunbookError('INTERRUPTED', reason));
   }
 
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
 
   async execute(planned: readonly PlannedItem[]): Promise<RunOutcome> {
     const tasks: UiTask[] = planned.map((item, index) => ({
@@ -467,8 +464,7 @@ export class Executor {
   }
 
   private skip(item: PlannedItem, reason: string, ui: StepUi, type: 'step.skipped' | 'approval.skipped' = 'step.skipped'): void {
-    ui.title(`${this.titleOf(item)} — skipped: ${reason}`);
-    ui.skip(`${this.titleOf(item)} — skipped: ${reason}`);
+    ui.skip(reason);
     this.run.update(
       () => {
         const s = this.run.step(item.id);
@@ -541,7 +537,7 @@ export class Executor {
     }
     if (this.settings.interactive || this.deps.prompter) {
       ui.status(`${missing.findings.length} finding(s): ${missing.message}`);
-      const answer = await prompter.select(`${missing.message}\n${findingsTable(missing.findings)}\n${text}`, [
+      const answer = await prompter.select(`${missing.message}\n${recordTable(missing.findings)}\n${text}`, [
         { value: 'apply', name: 'Apply the fix now (it becomes a step of this run, rolled back with it)' },
         { value: 'override', name: 'Continue without it (recorded as a deliberate override)' },
         { value: 'abort', name: 'Stop here (nothing has changed)' },
@@ -662,7 +658,7 @@ export function needsApproval(stepId: string): RunbookError {
 }
 
 function fixMissingError(fixId: string, title: string, check: FixCheck & { ok: false }, canApply: boolean): RunbookError {
-  return new RunbookError('KNOWN_FIX_MISSING', `A fix from an earlier postmortem is missing: ${title}.\n${check.message}\n${findingsTable(check.findings)}`, {
+  return new RunbookError('KNOWN_FIX_MISSING', `A fix from an earlier postmortem is missing: ${title}.\n${check.message}\n${recordTable(check.findings)}`, {
     hint:
       (canApply ? 'Apply it as part of this run with --apply-known-fixes (or approve it on a terminal), ' : 'Apply it by hand, ') +
       `or skip it deliberately with --skip-known-fix ${fixId}="<reason>" (recorded). Nothing has been changed.`,

@@ -5,7 +5,7 @@ import type { Prompter } from '../ports/prompter.js';
 import type { Run } from '../store/run-store.js';
 import { buildGuardContext } from './context.js';
 import type { PlanItem } from './plan.js';
-import { findingsTable } from './table.js';
+import { recordTable } from '../format.js';
 import type { EngineDeps, EngineSettings } from './types.js';
 
 interface OpenIncident {
@@ -260,7 +260,7 @@ export class GuardSupervisor {
     if (incident.remediations > 0) return 'auto'; // the operator already said yes for this incident
     const prompter = this.prompter();
     if (!prompter) return 'off';
-    const what = finding.rows?.length ? `${finding.headline ?? finding.summary}\n${findingsTable(finding.rows)}` : finding.summary;
+    const what = finding.rows?.length ? `${finding.headline ?? finding.summary}\n${recordTable(finding.rows)}` : finding.summary;
     const answer = await prompter.select(`${what}\nRestore it now (${guard.title})?`, [
       { value: 'auto', name: 'Restore from the snapshot now' },
       { value: 'off', name: 'No, I will fix it by hand (the run waits until the guard sees it healthy)' },

@@ -7,7 +7,7 @@ import type { RendererKind } from './types.js';
 export interface StepUi {
   title(text: string): void;
   status(text: string): void;
-  /** Mark the line skipped (not ✔) with the reason. */
+  /** Mark the line skipped (↓, not ✔) with the reason. */
   skip(reason: string): void;
   prompter: Prompter;
 }
@@ -74,7 +74,9 @@ function makeUi(wrapper: AnyWrapper, baseTitle: string, renderer: RendererKind):
       wrapper.title = text;
     },
     skip: (reason) => {
-      wrapper.skip(reason);
+      // The default renderer shows the skip message instead of the title; the line renderer
+      // prints the title and appends [SKIPPED: message]. Either way the line reads once.
+      wrapper.skip(renderer === 'default' ? `${baseTitle} — skipped: ${reason}` : reason);
     },
     status: (text) => {
       if (renderer === 'default') {

@@ -39,6 +39,4 @@ export interface EngineDeps {
   /** Answers approvals and failure decisions; the listr2/inquirer one by default. */
   prompter?: Prompter;
   notifier: Notifier;
-  /** Where the renderer writes (stdout normally). */
-  out: NodeJS.WritableStream;
 }

@@ -1,6 +1,7 @@
 import type { RunSummary } from '../ports/notifier.js';
 import type { EventType, TimelineEvent } from '../timeline/events.js';
-import { dataOf, formatDuration, num, obj, str } from '../timeline/stats.js';
+import { formatDuration } from '../format.js';
+import { dataOf, num, obj, str } from '../timeline/stats.js';
 
 /**
  * What a chat channel hears: the moments someone may need to act on (a run starts or ends, an

@@ -55,12 +55,3 @@ export function waitOptions(
   };
 }
 
-/** Markdown-ish table for error messages and notes: one header row, one row per record. */
-export function table(rows: readonly Record<string, string | number | boolean | null | undefined>[]): string {
-  if (rows.length === 0) return '';
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: string | number | boolean | null | undefined): string => (v === undefined || v === null ? '' : String(v));
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]): string => `| ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
-}

@@ -10,7 +10,8 @@ import {
   listNodegroups,
 } from '../aws/eks.js';
 import { RunbookError } from '../errors.js';
-import { eksIo, table, type EksUpgradeParams } from './context.js';
+import { recordTable as table } from '../format.js';
+import { eksIo, type EksUpgradeParams } from './context.js';
 
 const step = stepsFor<EksUpgradeParams>();
 

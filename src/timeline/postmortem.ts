@@ -6,7 +6,8 @@ import type { TimeFormat } from './export/time.js';
 import { formatMs, formatTs, resolveTimeFormat } from './export/time.js';
 import { Redactor } from './redact.js';
 import type { IncidentStats, RunStats } from './stats.js';
-import { computeStats, dataOf, formatDuration, obj, sortEvents, str, tsMs } from './stats.js';
+import { formatDuration } from '../format.js';
+import { computeStats, dataOf, obj, sortEvents, str, tsMs } from './stats.js';
 
 /**
  * `runbook postmortem <run-id>`: a Markdown draft in the seed postmortem's section order. It

@@ -259,20 +259,4 @@ function finish(o: OpenIncident): IncidentStats {
   return s;
 }
 
-/** "4.5s", "45s", "1m 05s", "1h 02m 05s", "850ms" — the way a postmortem writes durations. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'unknown';
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  // Under 10s the tenth matters: detection is measured in guard intervals of a few seconds.
-  const tenths = Math.round(ms / 100);
-  if (tenths < 100) return `${(tenths / 10).toFixed(1)}s`;
-  const total = Math.round(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  if (h > 0) return `${h}h ${pad(m)}m ${pad(s)}s`;
-  if (m > 0) return `${m}m ${pad(s)}s`;
-  return `${s}s`;
-}
+

@@ -44,7 +44,6 @@ export function deps(over: Partial<EngineDeps> = {}): EngineDeps {
     kube: createKube({}),
     shell: (record, signal) => recordedShell($, record, signal),
     notifier: nullNotifier,
-    out: process.stdout,
     ...over,
   };
 }

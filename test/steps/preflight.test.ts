@@ -69,7 +69,7 @@ describe('preflight refusals', () => {
     try {
       const err = await w.run.run(s.insights).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'PRECONDITION_FAILED' });
-      expect((err as Error).message).toMatch(/\| Kubelet version skew \|/);
+      expect((err as Error).message).toMatch(/\n\s+\S*\s*Kubelet version skew\s+1\.20\s+ERROR\b/);
       const ack = await sandboxRun({ scenario: spec, params: { acknowledgeInsights: ['Kubelet version skew'] } });
       try {
         const out = await ack.run.run(s.insights);

@@ -36,7 +36,7 @@ describe('eks 1.19 → 1.20 on the default world', () => {
     expect((await s.controlPlane.check!(w.run.ctx(s.controlPlane.id))).done).toBe(false);
     const out = await w.run.run(s.controlPlane);
     expect(out).toMatchObject({ version: '1.20', status: 'Successful', alreadyAtTarget: false });
-    expect(w.run.statuses.some((l) => /^Waiting for control plane update [0-9a-f]{8}… to 1\.20 \((InProgress|Successful), \d+s\)$/.test(l))).toBe(true);
+    expect(w.run.statuses.some((l) => /^Waiting for control plane update [0-9a-f]{8}… to 1\.20 \((InProgress|Successful), (\d+ms|\d+(\.\d)?s)\)$/.test(l))).toBe(true);
     const probe = await s.controlPlane.check!(w.run.ctx(s.controlPlane.id));
     expect(probe).toMatchObject({ done: true, output: { updateId: out.updateId } });
     expect(mutations(w.sb).filter((m) => m === 'UpdateClusterVersion')).toHaveLength(1);

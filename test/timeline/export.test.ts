@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseTimelineFormat, renderPostmortem, renderTimeline, TIMELINE_FORMATS } from '../../src/cli/commands/export.js';
+import { parseTimelineFormat, renderPostmortem, renderTimeline, TIMELINE_FORMATS } from '../../src/timeline/export/index.js';
 import { isRunbookError } from '../../src/errors.js';
 import type { TimelineEvent } from '../../src/timeline/events.js';
 import { timelineExportSchema, timelineJsonSchema } from '../../src/timeline/export/json.js';

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderPostmortem, renderTimeline } from '../../src/cli/commands/export.js';
-import type { RenderTimelineOptions } from '../../src/cli/commands/export.js';
+import { renderPostmortem, renderTimeline } from '../../src/timeline/export/index.js';
+import type { RenderTimelineOptions } from '../../src/timeline/export/index.js';
 import { FIXTURE_NAMES, GOLDEN, loadFixture } from './helpers.js';
 import type { FixtureName } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderPostmortem, renderTimeline, TIMELINE_FORMATS } from '../../src/cli/commands/export.js';
+import { renderPostmortem, renderTimeline, TIMELINE_FORMATS } from '../../src/timeline/export/index.js';
 import type { TimelineEvent } from '../../src/timeline/events.js';
 import { createRedactor, REDACTED, Redactor } from '../../src/timeline/redact.js';
 import { loadFixture } from './helpers.js';

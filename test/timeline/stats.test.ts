@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderTimeline } from '../../src/cli/commands/export.js';
-import { computeStats, formatDuration } from '../../src/timeline/stats.js';
+import { renderTimeline } from '../../src/timeline/export/index.js';
+import { formatDuration } from '../../src/format.js';
+import { computeStats } from '../../src/timeline/stats.js';
 import { ev, loadFixture } from './helpers.js';
 
 describe('time to detection and time to recovery', () => {

@@ -8,7 +8,8 @@ import { forceUnlock, listLocks } from '../../store/lock.js';
 import { readTimeline } from '../../store/timeline-log.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from '../output.js';
-import { printJson, println, style, table, useColor } from '../output.js';
+import { table } from '../../format.js';
+import { printJson, println, style, useColor } from '../output.js';
 import type { GlobalOptions } from '../setup.js';
 import { openStore, runbookDirs } from '../setup.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { hostname } from 'node:os';
-import { describeParams, parseParams } from '../../dsl/params.js';
+import { parseParams } from '../../dsl/params.js';
 import type { LoadedRunbook } from '../../dsl/load.js';
 import { loadRunbook, resolveRunbookFile } from '../../dsl/load.js';
 import type { SummaryRow } from '../../engine/execute.js';
@@ -17,7 +17,8 @@ import { createRedactor } from '../../timeline/redact.js';
 import { EXIT, EXIT_BY_CODE } from '../exit-codes.js';
 import { collect } from '../collect.js';
 import type { Io } from '../output.js';
-import { formatDuration, printJson, println, style, table, useColor } from '../output.js';
+import { formatDuration, table } from '../../format.js';
+import { printJson, println, style, useColor } from '../output.js';
 import type { GlobalOptions } from '../setup.js';
 import { openStore, runbookDirs } from '../setup.js';
 
@@ -192,7 +193,6 @@ async function prepare(
       kube: createKube({ ...(kubeconfig ? { kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) }),
       shell: (record, signal) => recordedShell($, record, signal),
       notifier,
-      out: io.out,
     };
     return {
       settings,
@@ -297,7 +297,7 @@ async function runCommand(name: string, opts: RunOptions, flags: Record<string, 
     setRegion(p.deps, params);
     const { startRun } = await import('../../engine/session.js');
     const result = await withSignals(io, p.bind, (onStart) =>
-      startRun({ store: p.store, loaded, params, settings: p.settings, deps: p.deps, host: hostOf(io), pid: process.pid, onStart }),
+      startRun({ store: p.store, loaded, params, settings: p.settings, deps: p.deps, host: hostname(), pid: process.pid, onStart }),
     );
     return report(result, loaded, g, io, p.settings, !!opts.sandbox);
   } finally {
@@ -337,7 +337,7 @@ async function resumeCommand(runId: string, opts: RunOptions, g: GlobalOptions, 
         rerunInFlight: !!opts.rerunInFlight,
         settings: p.settings,
         deps: p.deps,
-        host: hostOf(io),
+        host: hostname(),
         pid: process.pid,
         onStart,
       }),
@@ -353,10 +353,6 @@ function setRegion(deps: EngineDeps, params: Record<string, unknown>): void {
   if (region) deps.aws.settings.region = region;
 }
 
-/** The lock's host is this machine's name (stale detection compares it), whoever the actor is. */
-function hostOf(_io: Io): string {
-  return hostname();
-}
 
 /**
  * First Ctrl-C (or SIGTERM): abort the in-flight call, checkpoint, say how to resume.
@@ -452,4 +448,3 @@ function truncate(s: string, n: number): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-export { describeParams };

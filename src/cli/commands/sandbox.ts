@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RunbookError } from '../../errors.js';
+import { collect } from '../collect.js';
 
 interface SandboxStartOptions {
   scenario?: string;
@@ -13,10 +14,6 @@ interface SandboxStartOptions {
   detachOn?: string[];
   detachAt?: string;
   dir?: string;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** Fault flags → FaultSettings (the same settings the scenario file and /_sandbox/faults take). */

@@ -1,5 +1,6 @@
 import type { EventType, TimelineEvent } from '../events.js';
-import { dataOf, formatDuration, num, obj, str } from '../stats.js';
+import { formatDuration } from '../../format.js';
+import { dataOf, num, obj, str } from '../stats.js';
 
 /**
  * What a timeline row says. The engine's `message` is written for a human already; this adds

@@ -1,5 +1,6 @@
 import type { FaultSource, IncidentStats, RunStats } from '../stats.js';
-import { formatDuration, tsMs } from '../stats.js';
+import { formatDuration } from '../../format.js';
+import { tsMs } from '../stats.js';
 import type { TimeFormat } from './time.js';
 import { formatClock } from './time.js';
 import { outcomeWords } from './run-info.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../stats.js';
+import { formatDuration } from '../../format.js';
 import type { GanttBar, GanttMilestone, GanttModel } from './gantt.js';
 import { milestoneSection } from './gantt.js';
 import type { TimeFormat } from './time.js';
