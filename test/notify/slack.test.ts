@@ -57,7 +57,9 @@ describe('Slack notifier against a local receiver', () => {
     // A receiver that takes 200 ms per message: notify() must not wait for it.
     const r = await receiver((i, res) => setTimeout(() => ok(i, res), 200));
     const failures: NotifyFailure[] = [];
-    const n = notifier(r.url, failures);
+    // The attempt timeout is well above the receiver's 200 ms: a slow machine must not turn a
+    // delivered message into a retried (duplicate) one. Timeouts have their own test below.
+    const n = notifier(r.url, failures, { timeoutMs: 3000 });
     const t0 = performance.now();
     n.notify(event(1, 'run.started'), run);
     n.notify(event(2, 'step.started', { stepId: 'control-plane' }), run); // not worth a message
